@@ -1,0 +1,60 @@
+/* dispatch.c - per-op kernel lists, best ISA first and the scalar reference
+ * last.  The lists are filtered once (pthread_once) down to the kernels the
+ * CPU can run; selection then walks them for the first one a plan's ISA
+ * allows. */
+#include <pthread.h>
+
+#include "kernels.h"
+
+/* The full lists, best first.  SIMD kernel sets are added above the
+ * reference entry as they land. */
+static const ck_conv_kernels_t *const ck_conv_all[] = {&ck_ref_conv_kernels};
+static const ck_pool_kernels_t *const ck_pool_all[] = {&ck_ref_pool_kernels};
+static const ck_fold_kernels_t *const ck_fold_all[] = {&ck_ref_fold_kernels};
+static const ck_pad_kernels_t *const ck_pad_all[] = {&ck_ref_pad_kernels};
+
+#define CK_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Kernels this CPU runs, in list order. */
+static const ck_conv_kernels_t *ck_conv_ok[CK_COUNT(ck_conv_all)];
+static const ck_pool_kernels_t *ck_pool_ok[CK_COUNT(ck_pool_all)];
+static const ck_fold_kernels_t *ck_fold_ok[CK_COUNT(ck_fold_all)];
+static const ck_pad_kernels_t *ck_pad_ok[CK_COUNT(ck_pad_all)];
+static int ck_conv_n, ck_pool_n, ck_fold_n, ck_pad_n;
+static pthread_once_t ck_tables_once = PTHREAD_ONCE_INIT;
+
+#define CK_FILTER(all, ok, n)                                                     \
+    for (int i = 0; i < CK_COUNT(all); i++)                                       \
+        if (convkit_isa_supported(all[i]->isa)) ok[(n)++] = all[i];
+
+static void ck_tables_init(void)
+{
+    CK_FILTER(ck_conv_all, ck_conv_ok, ck_conv_n)
+    CK_FILTER(ck_pool_all, ck_pool_ok, ck_pool_n)
+    CK_FILTER(ck_fold_all, ck_fold_ok, ck_fold_n)
+    CK_FILTER(ck_pad_all, ck_pad_ok, ck_pad_n)
+}
+
+#define CK_DEFINE_SELECT(op, type)                                                 \
+    const type *ck_select_##op(uint32_t isa)                                       \
+    {                                                                              \
+        pthread_once(&ck_tables_once, ck_tables_init);                             \
+        for (int i = 0; i < ck_##op##_n; i++)                                      \
+            if (ck_isa_rank(ck_##op##_ok[i]->isa) <= ck_isa_rank(isa)) return ck_##op##_ok[i]; \
+        return ck_##op##_all[CK_COUNT(ck_##op##_all) - 1];                         \
+    }                                                                              \
+    int ck_##op##_kernel_count(void)                                               \
+    {                                                                              \
+        pthread_once(&ck_tables_once, ck_tables_init);                             \
+        return ck_##op##_n;                                                        \
+    }                                                                              \
+    const type *ck_##op##_kernel_at(int i)                                         \
+    {                                                                              \
+        pthread_once(&ck_tables_once, ck_tables_init);                             \
+        return i >= 0 && i < ck_##op##_n ? ck_##op##_ok[i] : NULL;                 \
+    }
+
+CK_DEFINE_SELECT(conv, ck_conv_kernels_t)
+CK_DEFINE_SELECT(pool, ck_pool_kernels_t)
+CK_DEFINE_SELECT(fold, ck_fold_kernels_t)
+CK_DEFINE_SELECT(pad, ck_pad_kernels_t)
