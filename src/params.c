@@ -91,6 +91,13 @@ convkit_status_t ck_tensor_from_layout(ck_tensor_t *t, const int64_t dims[4],
                        "%s: %lld x %lld x %lld x %lld elements overflow the address space", what,
                        (long long)dims[0], (long long)dims[1], (long long)dims[2],
                        (long long)dims[3]);
+    if (layout->format != CONVKIT_FORMAT_STRIDED)
+        for (int d = 0; d < 4; d++)
+            if (layout->strides[d] != 0)
+                return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
+                               "%s.strides[%d] = %lld must be 0 unless format is "
+                               "CONVKIT_FORMAT_STRIDED",
+                               what, d, (long long)layout->strides[d]);
     switch (layout->format) {
     case CONVKIT_FORMAT_NCHW:
         t->strides[3] = 1;
