@@ -26,7 +26,9 @@ bool ck_window_out(int64_t in, int64_t lo, int64_t hi, int64_t k, int64_t s, int
     if (!ck_add(in, lo, &padded) || !ck_add(padded, hi, &padded)) return false;
     if (!ck_add(padded, -span, &num)) return false;
     if (num < 0) {
-        *out = 0; /* the window does not fit */
+        /* The window does not fit; with ceil_mode PyTorch still makes one
+         * window when ceil(num / s) == 0, i.e. -s < num < 0. */
+        *out = ceil_mode && num > -s ? 1 : 0;
         return true;
     }
     int64_t steps = num / s;
