@@ -10,7 +10,9 @@ configurations each (default 1000):
   unfold, fold
   pad                  constant, reflect, replicate, circular
 
-Shapes are tiny (spatial <= 12, channels <= 8) and operand layouts random:
+Shapes are tiny (spatial <= 12, channels <= 8; about 8% of configurations
+have up to 40 channels on a tiny plane or rows up to 40 long, to reach the
+tails of vectorised kernels) and operand layouts random:
 dense NCHW, dense NHWC or strided views (permuted dims with gaps; negative
 strides and zero-stride broadcasts for operands that are only ever inputs).
 Outputs are pre-filled with a sentinel and the gaps of strided outputs are
@@ -52,6 +54,7 @@ except ImportError as e:  # no torch: CTest reports the test as skipped
     sys.exit(77)
 
 KINDS = K.LAYOUT_KINDS
+WIDE = 0.08  # share of configs with many channels or long rows (SIMD tails)
 MAX_REPORTS = 5
 
 
@@ -167,7 +170,12 @@ def gen_conv(rng, is1d):
     """A random conv config torch accepts: (x_shape, w_shape, cfg)."""
     modes = ["zeros", "zeros", "reflect", "replicate", "circular"]
     while True:
-        if rng.random() < 0.15:  # depthwise with a channel multiplier
+        wide = rng.random() < WIDE
+        if wide:  # many channels on a tiny plane: vector-width tails
+            groups = pick(rng, [1, 1, 2])
+            cin = groups * int(rng.integers(1, 21))
+            cout = groups * int(rng.integers(1, 21))
+        elif rng.random() < 0.15:  # depthwise with a channel multiplier
             cin = int(rng.integers(1, 9))
             groups = cin
             cout = cin * int(rng.integers(1, 4))
@@ -183,7 +191,7 @@ def gen_conv(rng, is1d):
         mode = pick(rng, modes)
         bias = rng.random() < 0.7
         if is1d:
-            L = int(rng.integers(1, 13))
+            L = int(rng.integers(1, 7 if wide else 13))
             k = int(rng.integers(1, 6))
             s = int(rng.integers(1, 4))
             d = 1 if rng.random() < 0.5 else int(rng.integers(1, 4))
@@ -197,7 +205,8 @@ def gen_conv(rng, is1d):
             cfg = dict(pads=(pl, pr), mode=mode, stride=s, dilation=d, groups=groups)
             xs, ws = (n, cin, L), (cout, cin // groups, k)
         else:
-            H, W = int(rng.integers(1, 11)), int(rng.integers(1, 11))
+            hw = 6 if wide else 11
+            H, W = int(rng.integers(1, hw)), int(rng.integers(1, hw))
             kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
             sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
             dh = 1 if rng.random() < 0.5 else int(rng.integers(1, 4))
@@ -259,8 +268,13 @@ def gen_pool(rng, is1d):
     nd = 1 if is1d else 2
     while True:
         n = int(rng.integers(1, 3))
-        c = int(rng.integers(1, 5))
+        wide = rng.random() < WIDE
+        c = int(rng.integers(1, 41 if wide else 5))
         sizes = [int(rng.integers(1, 13 if is1d else 11)) for _ in range(nd)]
+        if wide or rng.random() < WIDE:  # a long row (vectorised along W)
+            sizes[-1] = int(rng.integers(13, 41))
+            if not is1d:
+                sizes[0] = int(rng.integers(1, 4))
         ks = [int(rng.integers(1, 5)) for _ in range(nd)]
         ds = [1 if rng.random() < 0.5 else int(rng.integers(1, 4)) for _ in range(nd)]
         ps = [int(rng.integers(0, k // 2 + 1)) for k in ks]  # torch 1.13: pad <= k/2
@@ -326,6 +340,8 @@ def check_pool(ck, rng, res, is1d):
 def gen_window(rng):
     while True:
         H, W = int(rng.integers(1, 11)), int(rng.integers(1, 11))
+        if rng.random() < WIDE:  # a long row
+            H, W = int(rng.integers(1, 4)), int(rng.integers(13, 41))
         k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
         d = tuple(1 if rng.random() < 0.5 else int(rng.integers(1, 4)) for _ in range(2))
         p = tuple(int(rng.integers(0, 4)) for _ in range(2))
@@ -349,7 +365,7 @@ def input_with_broadcast(rng, a, kind):
 
 def check_unfold(ck, rng, res):
     (H, W), cfg, L = gen_window(rng)
-    xs = (int(rng.integers(1, 3)), int(rng.integers(1, 5)), H, W)
+    xs = (int(rng.integers(1, 3)), int(rng.integers(1, 21 if rng.random() < WIDE else 5)), H, W)
     kinds = pick_kinds(rng, ["image", "column"])
     x, xi = input_with_broadcast(rng, data(rng, xs, False), kinds["image"])
     ref = R.unfold_reference(x, cfg)
@@ -384,7 +400,7 @@ def gen_pad(rng, mode):
     is1d = rng.random() < 0.2
     while True:
         H = 1 if is1d else int(rng.integers(1, 9))
-        W = int(rng.integers(1, 11))
+        W = int(rng.integers(1, 41 if rng.random() < WIDE else 11))
         if mode == "constant":
             amt = lambda: int(rng.integers(-3, 4))  # noqa: E731
             pl, pr, pt, pb = amt(), amt(), amt(), amt()
@@ -441,12 +457,17 @@ def main():
     ap.add_argument("--seed", type=int, default=20240611, help="RNG seed (default fixed)")
     ap.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of: "
                     + ", ".join(OPS))
+    ap.add_argument("--threads", type=int, default=2,
+                    help="convkit_set_num_threads (default 2; torch itself runs on one "
+                         "thread, which would otherwise also be OpenMP's default here)")
     ap.add_argument("--verbose", action="store_true", help="report every failure")
     args = ap.parse_args()
     ck = K.Convkit(args.lib if args.lib else K.find_library([]))
-    print("convkit %s from %s; cpu isa %s, cap %s; torch %s; seed %d; %d configs per op"
-          % (ck.version(), ck.path, ck.isa_name(ck.cpu_isa()), ck.isa_name(ck.get_max_isa()),
-             R.torch.__version__, args.seed, args.count), flush=True)
+    ck.set_num_threads(args.threads)
+    print("convkit %s from %s; cpu isa %s, cap %s; %d threads; torch %s; seed %d; "
+          "%d configs per op" % (ck.version(), ck.path, ck.isa_name(ck.cpu_isa()),
+                                 ck.isa_name(ck.get_max_isa()), ck.get_num_threads(),
+                                 R.torch.__version__, args.seed, args.count), flush=True)
     res = Results(args.verbose)
     t_all = time.time()
     for name in args.ops.split(","):
