@@ -1,0 +1,710 @@
+/*
+ * test_dispatch.c - ISA detection and dispatch.
+ *   - The x86 detector fed synthetic cpuid / XCR0 values through a fake
+ *     probe (OS support for YMM/ZMM state, missing feature bits, low max
+ *     leaf, xgetbv never executed without OSXSAVE).
+ *   - The detected ISA, the process cap (CONVKIT_MAX_ISA, the setter, the
+ *     DEFAULT reset) and the per-plan isa field.
+ *   - The kernel tables: only supported ISAs, best first, the scalar
+ *     reference last; and every kernel set of every table is called
+ *     directly over its item range and compared with the float64
+ *     references, so SIMD kernels added to a table are tested here
+ *     automatically on every machine that can run them.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "kernels.h"
+#include "test_support.h"
+
+#define BIT(isa) (1u << (isa))
+
+/* ---- the detector on synthetic registers --------------------------------------- */
+
+#if defined(__x86_64__)
+
+#define L1_FMA (1u << 12)
+#define L1_OSXSAVE (1u << 27)
+#define L1_AVX (1u << 28)
+#define L7_AVX2 (1u << 5)
+#define L7_AVX512F (1u << 16)
+#define L7_AVX512DQ (1u << 17)
+#define L7_AVX512BW (1u << 30)
+#define L7_AVX512VL (1u << 31)
+#define L7_ALL_AVX512 (L7_AVX512F | L7_AVX512DQ | L7_AVX512BW | L7_AVX512VL)
+
+static struct {
+    uint32_t max_leaf;
+    uint32_t l1_ecx, l7_ebx;
+    uint64_t xcr0;
+    int xgetbv_calls;
+} fake;
+
+static void fake_cpuid(uint32_t leaf, uint32_t subleaf, ck_cpuid_regs_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (leaf == 0) {
+        out->eax = fake.max_leaf;
+        out->ebx = 0x756e6547; /* "GenuineIntel" */
+        out->edx = 0x49656e69;
+        out->ecx = 0x6c65746e;
+    } else if (leaf == 1) {
+        out->ecx = fake.l1_ecx;
+    } else if (leaf == 7 && subleaf == 0) {
+        /* Like real CPUs, answer even above the max leaf (with data the
+         * detector must not trust). */
+        out->ebx = fake.l7_ebx;
+    }
+}
+
+static uint64_t fake_xgetbv0(void)
+{
+    fake.xgetbv_calls++;
+    return fake.xcr0;
+}
+
+static const ck_cpu_probe_t fake_probe = {fake_cpuid, fake_xgetbv0};
+
+static uint32_t detect(uint32_t max_leaf, uint32_t l1_ecx, uint32_t l7_ebx, uint64_t xcr0)
+{
+    fake.max_leaf = max_leaf;
+    fake.l1_ecx = l1_ecx;
+    fake.l7_ebx = l7_ebx;
+    fake.xcr0 = xcr0;
+    fake.xgetbv_calls = 0;
+    return ck_x86_isa_mask(&fake_probe);
+}
+
+#define ALL_L1 (L1_FMA | L1_OSXSAVE | L1_AVX)
+#define ALL_L7 (L7_AVX2 | L7_ALL_AVX512)
+#define S BIT(CONVKIT_ISA_SCALAR)
+#define A2 BIT(CONVKIT_ISA_AVX2)
+#define A5 BIT(CONVKIT_ISA_AVX512)
+
+Test(detect, everything_supported)
+{
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0xe7), S | A2 | A5, "mask 0x%x",
+                 detect(0xd, ALL_L1, ALL_L7, 0xe7));
+    cr_expect_eq(fake.xgetbv_calls, 1);
+    /* extra XCR0 state (AMX tiles, PKRU) changes nothing */
+    cr_expect_eq(detect(0x20, ALL_L1 | 0x1, ALL_L7 | 0x1, 0x602e7), S | A2 | A5);
+}
+
+Test(detect, avx2_without_os_ymm_state_is_scalar)
+{
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0x3), S);
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0x5), S); /* YMM without SSE state */
+    cr_expect_eq(detect(0xd, ALL_L1, L7_AVX2, 0x1), S);
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0x0), S);
+}
+
+Test(detect, no_osxsave_is_scalar_and_never_runs_xgetbv)
+{
+    cr_expect_eq(detect(0xd, L1_FMA | L1_AVX, ALL_L7, 0xe7), S);
+    cr_expect_eq(fake.xgetbv_calls, 0, "xgetbv executed without OSXSAVE (would fault)");
+    cr_expect_eq(detect(0x1, 0, 0, 0xe7), S);
+    cr_expect_eq(fake.xgetbv_calls, 0);
+}
+
+Test(detect, avx512_bits_without_os_zmm_state_is_avx2)
+{
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0x7), S | A2);
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0x27), S | A2); /* opmask only */
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0x67), S | A2); /* no ZMM16-31 */
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0xc7), S | A2); /* no opmask */
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7, 0xe1), S);      /* ZMM but no YMM/SSE */
+}
+
+Test(detect, avx512_needs_f_bw_vl_dq)
+{
+    cr_expect_eq(detect(0xd, ALL_L1, L7_AVX2 | L7_AVX512F, 0xe7), S | A2, "F only");
+    cr_expect_eq(detect(0xd, ALL_L1, L7_AVX2 | L7_AVX512F | L7_AVX512DQ, 0xe7), S | A2, "no BW/VL");
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7 & ~L7_AVX512BW, 0xe7), S | A2, "no BW");
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7 & ~L7_AVX512VL, 0xe7), S | A2, "no VL");
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7 & ~L7_AVX512DQ, 0xe7), S | A2, "no DQ");
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7 & ~L7_AVX512F, 0xe7), S | A2, "no F");
+}
+
+Test(detect, avx512_without_avx2_conditions_is_scalar)
+{
+    /* AVX-512 implies the AVX2 conditions; without AVX2/FMA/AVX nothing. */
+    cr_expect_eq(detect(0xd, ALL_L1, ALL_L7 & ~L7_AVX2, 0xe7), S);
+    cr_expect_eq(detect(0xd, ALL_L1 & ~L1_FMA, ALL_L7, 0xe7), S);
+    cr_expect_eq(detect(0xd, ALL_L1 & ~L1_AVX, ALL_L7, 0xe7), S);
+}
+
+Test(detect, avx2_needs_avx_and_fma)
+{
+    cr_expect_eq(detect(0xd, L1_OSXSAVE | L1_AVX, L7_AVX2, 0x7), S, "no FMA");
+    cr_expect_eq(detect(0xd, L1_OSXSAVE | L1_FMA, L7_AVX2, 0x7), S, "no AVX");
+    cr_expect_eq(detect(0xd, ALL_L1, 0, 0x7), S, "no AVX2");
+    cr_expect_eq(detect(0xd, ALL_L1, L7_AVX2, 0x7), S | A2, "all AVX2 conditions");
+}
+
+Test(detect, max_leaf_below_7_means_no_avx2)
+{
+    cr_expect_eq(detect(6, ALL_L1, ALL_L7, 0xe7), S);
+    cr_expect_eq(detect(1, ALL_L1, ALL_L7, 0xe7), S);
+    cr_expect_eq(detect(0, ALL_L1, ALL_L7, 0xe7), S);
+    cr_expect_eq(fake.xgetbv_calls, 0, "max leaf 0: leaf 1 is not even valid");
+}
+
+Test(detect, never_reports_neon_and_always_scalar)
+{
+    for (uint32_t l1 = 0; l1 < 8; l1++)
+        for (uint32_t l7 = 0; l7 < 4; l7++) {
+            const uint32_t e = (l1 & 1 ? L1_FMA : 0) | (l1 & 2 ? L1_OSXSAVE : 0) | (l1 & 4 ? L1_AVX : 0);
+            const uint32_t b = (l7 & 1 ? L7_AVX2 : 0) | (l7 & 2 ? L7_ALL_AVX512 : 0);
+            const uint32_t m = detect(7, e, b, 0xe7);
+            cr_expect(m & S, "scalar missing (0x%x)", m);
+            cr_expect(!(m & BIT(CONVKIT_ISA_NEON)), "NEON on x86 (0x%x)", m);
+            cr_expect(!(m & A5) || (m & A2), "AVX512 without AVX2 (0x%x)", m);
+        }
+}
+
+Test(detect, native_probe_agrees_with_library_state)
+{
+    const ck_cpu_probe_t *probe = ck_native_cpu_probe();
+    cr_assert_not_null(probe);
+    cr_expect_eq(ck_x86_isa_mask(probe), ck_isa_mask());
+    cr_expect_eq(ck_detect_isa_mask(), ck_isa_mask());
+}
+
+#endif /* __x86_64__ */
+
+/* ---- detected ISA, cap, per-plan field ------------------------------------------- */
+
+static const uint32_t all_isas[] = {CONVKIT_ISA_SCALAR, CONVKIT_ISA_AVX2, CONVKIT_ISA_AVX512,
+                                    CONVKIT_ISA_NEON};
+
+Test(isa, names_and_support_queries)
+{
+    cr_expect_str_eq(convkit_isa_name(CONVKIT_ISA_SCALAR), "scalar");
+    cr_expect_str_eq(convkit_isa_name(CONVKIT_ISA_AVX2), "avx2");
+    cr_expect_str_eq(convkit_isa_name(CONVKIT_ISA_AVX512), "avx512");
+    cr_expect_str_eq(convkit_isa_name(CONVKIT_ISA_NEON), "neon");
+    cr_expect_null(convkit_isa_name(CONVKIT_ISA_DEFAULT));
+    cr_expect_null(convkit_isa_name(5));
+    cr_expect_null(convkit_isa_name(UINT32_MAX));
+    cr_expect_eq(convkit_isa_supported(CONVKIT_ISA_SCALAR), 1);
+    cr_expect_eq(convkit_isa_supported(CONVKIT_ISA_DEFAULT), 0);
+    cr_expect_eq(convkit_isa_supported(5), 0);
+    cr_expect_eq(convkit_isa_supported(32), 0);
+    cr_expect_eq(convkit_isa_supported(UINT32_MAX), 0);
+    const uint32_t mask = ck_isa_mask();
+    for (size_t i = 0; i < 4; i++)
+        cr_expect_eq(convkit_isa_supported(all_isas[i]), (int)(mask >> all_isas[i] & 1u),
+                     "isa %s", convkit_isa_name(all_isas[i]));
+#if defined(__x86_64__)
+    cr_expect_eq(convkit_isa_supported(CONVKIT_ISA_NEON), 0);
+#elif defined(__aarch64__)
+    cr_expect_eq(convkit_isa_supported(CONVKIT_ISA_NEON), 1);
+    cr_expect_eq(convkit_isa_supported(CONVKIT_ISA_AVX2), 0);
+#endif
+}
+
+Test(isa, cpu_isa_is_the_best_of_the_mask)
+{
+    const uint32_t mask = ck_isa_mask();
+    uint32_t best = CONVKIT_ISA_SCALAR;
+    for (size_t i = 0; i < 4; i++)
+        if ((mask >> all_isas[i] & 1u) && ck_isa_rank(all_isas[i]) > ck_isa_rank(best))
+            best = all_isas[i];
+    cr_expect_eq(convkit_cpu_isa(), best, "cpu isa %s, best of mask 0x%x is %s",
+                 convkit_isa_name(convkit_cpu_isa()), mask, convkit_isa_name(best));
+    cr_expect(convkit_isa_supported(convkit_cpu_isa()));
+}
+
+/* The cap starts as CONVKIT_MAX_ISA if that names a supported ISA, else the
+ * detected one (each Criterion test runs in a fresh process). */
+Test(isa, initial_cap_follows_environment)
+{
+    const char *env = getenv("CONVKIT_MAX_ISA");
+    uint32_t want = convkit_cpu_isa();
+    if (env != NULL)
+        for (size_t i = 0; i < 4; i++)
+            if (strcmp(env, convkit_isa_name(all_isas[i])) == 0 &&
+                convkit_isa_supported(all_isas[i]))
+                want = all_isas[i];
+    cr_expect_eq(convkit_get_max_isa(), want, "CONVKIT_MAX_ISA=%s: cap %s, want %s",
+                 env ? env : "(unset)", convkit_isa_name(convkit_get_max_isa()),
+                 convkit_isa_name(want));
+}
+
+static convkit_plan_t *small_conv_plan(uint32_t isa)
+{
+    convkit_conv2d_params_t p = CONVKIT_CONV2D_PARAMS_INIT;
+    p.in_channels = 2;
+    p.in_height = p.in_width = 4;
+    p.out_channels = 3;
+    p.kernel_h = p.kernel_w = 3;
+    p.isa = isa;
+    convkit_plan_t *plan = NULL;
+    cr_assert_eq(convkit_conv2d_create(&p, &plan), CONVKIT_SUCCESS, "isa %u: %s", isa,
+                 convkit_last_error());
+    return plan;
+}
+
+static void check_plan_isa(convkit_plan_t *plan, uint32_t limit, const char *what)
+{
+    const uint32_t got = convkit_plan_isa(plan);
+    cr_expect(convkit_isa_supported(got), "%s: plan isa %u unsupported", what, got);
+    cr_expect(ck_isa_rank(got) <= ck_isa_rank(limit), "%s: plan isa %s above the limit %s", what,
+              convkit_isa_name(got), convkit_isa_name(limit));
+    const char *name = convkit_plan_impl_name(plan);
+    cr_assert_not_null(name);
+    cr_expect(convkit_isa_name(got) != NULL && strstr(name, convkit_isa_name(got)) != NULL,
+              "%s: impl name '%s' does not name the plan's isa '%s'", what, name,
+              convkit_isa_name(got));
+}
+
+Test(isa, set_max_isa_round_trip_and_default_reset)
+{
+    for (size_t i = 0; i < 4; i++) {
+        const uint32_t isa = all_isas[i];
+        if (!convkit_isa_supported(isa)) continue;
+        cr_assert_eq(convkit_set_max_isa(isa), CONVKIT_SUCCESS, "%s: %s", convkit_isa_name(isa),
+                     convkit_last_error());
+        cr_expect_eq(convkit_get_max_isa(), isa);
+        convkit_plan_t *plan = small_conv_plan(CONVKIT_ISA_DEFAULT);
+        check_plan_isa(plan, isa, convkit_isa_name(isa));
+        convkit_plan_destroy(plan);
+    }
+    cr_assert_eq(convkit_set_max_isa(CONVKIT_ISA_SCALAR), CONVKIT_SUCCESS);
+    convkit_plan_t *plan = small_conv_plan(CONVKIT_ISA_DEFAULT);
+    cr_expect_eq(convkit_plan_isa(plan), CONVKIT_ISA_SCALAR);
+    convkit_plan_destroy(plan);
+    cr_assert_eq(convkit_set_max_isa(CONVKIT_ISA_DEFAULT), CONVKIT_SUCCESS);
+    cr_expect_eq(convkit_get_max_isa(), convkit_cpu_isa(), "DEFAULT must reset to the detected ISA");
+}
+
+Test(isa, plan_field_caps_the_plan)
+{
+    const uint32_t cap = convkit_get_max_isa();
+    for (size_t i = 0; i < 4; i++) {
+        const uint32_t isa = all_isas[i];
+        if (!convkit_isa_supported(isa)) continue;
+        convkit_plan_t *plan = small_conv_plan(isa);
+        const uint32_t limit = ck_isa_rank(isa) < ck_isa_rank(cap) ? isa : cap;
+        check_plan_isa(plan, limit, convkit_isa_name(isa));
+        convkit_plan_destroy(plan);
+    }
+    convkit_plan_t *plan = small_conv_plan(CONVKIT_ISA_SCALAR);
+    cr_expect_eq(convkit_plan_isa(plan), CONVKIT_ISA_SCALAR);
+    const char *name = convkit_plan_impl_name(plan);
+    const size_t n = strlen(name);
+    cr_expect(n > 7 && strcmp(name + n - 7, ":scalar") == 0, "impl name '%s'", name);
+    cr_expect(strncmp(name, "conv2d:", 7) == 0, "impl name '%s'", name);
+    convkit_plan_destroy(plan);
+    /* A plan never exceeds the process cap even when it asks for more. */
+    cr_assert_eq(convkit_set_max_isa(CONVKIT_ISA_SCALAR), CONVKIT_SUCCESS);
+    plan = small_conv_plan(convkit_cpu_isa());
+    cr_expect_eq(convkit_plan_isa(plan), CONVKIT_ISA_SCALAR);
+    convkit_plan_destroy(plan);
+    cr_expect_eq(convkit_plan_isa(NULL), 0u);
+}
+
+Test(isa, every_op_honours_the_plan_field)
+{
+    for (size_t i = 0; i < 4; i++) {
+        const uint32_t isa = all_isas[i];
+        if (!convkit_isa_supported(isa)) continue;
+        const uint32_t cap = convkit_get_max_isa();
+        const uint32_t limit = ck_isa_rank(isa) < ck_isa_rank(cap) ? isa : cap;
+        convkit_plan_t *plan = NULL;
+        convkit_pool2d_params_t pp = CONVKIT_POOL2D_PARAMS_INIT;
+        pp.isa = isa;
+        cr_assert_eq(convkit_max_pool2d_create(&pp, &plan), CONVKIT_SUCCESS);
+        check_plan_isa(plan, limit, "max_pool2d");
+        convkit_plan_destroy(plan);
+        convkit_pool1d_params_t p1 = CONVKIT_POOL1D_PARAMS_INIT;
+        p1.isa = isa;
+        cr_assert_eq(convkit_max_pool1d_create(&p1, &plan), CONVKIT_SUCCESS);
+        check_plan_isa(plan, limit, "max_pool1d");
+        convkit_plan_destroy(plan);
+        convkit_conv1d_params_t c1 = CONVKIT_CONV1D_PARAMS_INIT;
+        c1.isa = isa;
+        cr_assert_eq(convkit_conv1d_create(&c1, &plan), CONVKIT_SUCCESS);
+        check_plan_isa(plan, limit, "conv1d");
+        convkit_plan_destroy(plan);
+        convkit_fold_params_t f = CONVKIT_FOLD_PARAMS_INIT;
+        f.isa = isa;
+        cr_assert_eq(convkit_unfold_create(&f, &plan), CONVKIT_SUCCESS);
+        check_plan_isa(plan, limit, "unfold");
+        convkit_plan_destroy(plan);
+        f.col_channels = f.col_length = 1;
+        cr_assert_eq(convkit_fold_create(&f, &plan), CONVKIT_SUCCESS);
+        check_plan_isa(plan, limit, "fold");
+        convkit_plan_destroy(plan);
+        convkit_pad_params_t d = CONVKIT_PAD_PARAMS_INIT;
+        d.isa = isa;
+        cr_assert_eq(convkit_pad_create(&d, &plan), CONVKIT_SUCCESS);
+        check_plan_isa(plan, limit, "pad");
+        convkit_plan_destroy(plan);
+    }
+}
+
+/* ---- the kernel tables ------------------------------------------------------------ */
+
+#define CHECK_TABLE(op, ref)                                                                  \
+    do {                                                                                      \
+        const int n = ck_##op##_kernel_count();                                               \
+        cr_assert(n >= 1, #op ": empty table");                                               \
+        for (int i = 0; i < n; i++) {                                                         \
+            const __typeof__(ck_##op##_kernel_at(0)) k = ck_##op##_kernel_at(i);             \
+            cr_assert_not_null(k, #op "[%d] NULL", i);                                        \
+            cr_expect(convkit_isa_supported(k->isa), #op "[%d] (%s) has unsupported isa %u", i, \
+                      k->name, k->isa);                                                       \
+            cr_expect(k->name != NULL && k->name[0] != '\0', #op "[%d] unnamed", i);          \
+            if (i > 0)                                                                        \
+                cr_expect(ck_isa_rank(k->isa) <= ck_isa_rank(ck_##op##_kernel_at(i - 1)->isa), \
+                          #op ": entry %d ranks above entry %d (best first)", i, i - 1);      \
+        }                                                                                     \
+        cr_expect(ck_##op##_kernel_at(n - 1) == &ref, #op ": the last entry is not the reference"); \
+        cr_expect_eq(ref.isa, CONVKIT_ISA_SCALAR);                                            \
+        cr_expect_null(ck_##op##_kernel_at(n));                                               \
+        cr_expect_null(ck_##op##_kernel_at(-1));                                              \
+        cr_expect(ck_select_##op(CONVKIT_ISA_SCALAR) == &ref, #op ": scalar must select the reference"); \
+        for (size_t j = 0; j < 4; j++) {                                                      \
+            if (!convkit_isa_supported(all_isas[j])) continue;                                \
+            const __typeof__(ck_##op##_kernel_at(0)) s = ck_select_##op(all_isas[j]);        \
+            cr_assert_not_null(s);                                                            \
+            cr_expect(ck_isa_rank(s->isa) <= ck_isa_rank(all_isas[j]),                        \
+                      #op ": select(%s) gave %s", convkit_isa_name(all_isas[j]),             \
+                      convkit_isa_name(s->isa));                                              \
+            /* the best allowed: no earlier entry within the limit */                         \
+            for (int i = 0; i < n && ck_##op##_kernel_at(i) != s; i++)                        \
+                cr_expect(ck_isa_rank(ck_##op##_kernel_at(i)->isa) > ck_isa_rank(all_isas[j]), \
+                          #op ": select(%s) skipped entry %d", convkit_isa_name(all_isas[j]), i); \
+        }                                                                                     \
+    } while (0)
+
+Test(tables, contents_and_selection)
+{
+    CHECK_TABLE(conv, ck_ref_conv_kernels);
+    CHECK_TABLE(pool, ck_ref_pool_kernels);
+    CHECK_TABLE(fold, ck_ref_fold_kernels);
+    CHECK_TABLE(pad, ck_ref_pad_kernels);
+    cr_expect(ck_ref_conv_kernels.forward && ck_ref_conv_kernels.backward_data &&
+              ck_ref_conv_kernels.backward_weights && ck_ref_conv_kernels.backward_bias);
+    cr_expect(ck_ref_pool_kernels.forward && ck_ref_pool_kernels.backward);
+    cr_expect(ck_ref_fold_kernels.unfold && ck_ref_fold_kernels.fold);
+    cr_expect(ck_ref_pad_kernels.pad);
+}
+
+/* ---- every kernel set against the references ------------------------------------- */
+
+static void to_ck(ck_tensor_t *dst, const tk_tensor_t *src)
+{
+    memcpy(dst->dims, src->dims, sizeof dst->dims);
+    memcpy(dst->strides, src->strides, sizeof dst->strides);
+}
+
+static void expect_ok(int64_t bad, const char *msg, const char *kname, const char *what,
+                      const char *layout)
+{
+    cr_expect_eq(bad, 0, "kernel set '%s' %s [%s]: %s", kname, what, layout, msg);
+}
+
+/* fields: n cin h w cout kh kw sh sw pt pb pl pr dh dw groups mode */
+static const tk_conv_cfg_t conv_cfgs[] = {
+    {2, 5, 6, 19, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, CONVKIT_PADDING_ZEROS},
+    {1, 4, 7, 9, 6, 3, 2, 2, 1, 2, 0, 1, 1, 1, 2, 2, CONVKIT_PADDING_REFLECT},
+    {2, 3, 5, 17, 6, 3, 3, 1, 2, 1, 2, 3, 0, 2, 1, 3, CONVKIT_PADDING_CIRCULAR},
+    {1, 17, 3, 5, 18, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, CONVKIT_PADDING_ZEROS},
+    {1, 2, 4, 33, 3, 1, 5, 1, 1, 0, 0, 2, 2, 1, 1, 1, CONVKIT_PADDING_REPLICATE},
+};
+
+static const tk_kind_t conv_kinds[][3] = {
+    {TK_NCHW, TK_NCHW, TK_NCHW}, {TK_NHWC, TK_NHWC, TK_NHWC}, {TK_PADDED, TK_PERMUTED, TK_PADDED}};
+
+static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
+                             const tk_kind_t kinds[3], uint64_t seed)
+{
+    char lay[64];
+    snprintf(lay, sizeof lay, "%s/%s/%s mode %u", tk_kind_name(kinds[0]), tk_kind_name(kinds[1]),
+             tk_kind_name(kinds[2]), c->mode);
+    int64_t sd[4], wd[4], dd[4];
+    tk_conv_dims(c, sd, wd, dd);
+    tk_rng_t r;
+    tk_rng_seed(&r, seed);
+    tk_tensor_t x = tk_tensor_f32(sd, kinds[0]), w = tk_tensor_f32(wd, kinds[1]);
+    tk_tensor_t gy = tk_tensor_f32(dd, kinds[2]);
+    tk_fill_uniform(&x, &r, -1, 1);
+    tk_fill_uniform(&w, &r, -1, 1);
+    tk_fill_uniform(&gy, &r, -1, 1);
+    float bias[32];
+    for (int i = 0; i < 32; i++) bias[i] = tk_rng_float(&r, -1, 1);
+
+    ck_conv_problem_t p = {
+        .batch = c->n, .in_channels = c->cin, .in_h = c->h, .in_w = c->w,
+        .out_channels = c->cout, .out_h = dd[2], .out_w = dd[3], .kernel_h = c->kh,
+        .kernel_w = c->kw, .stride_h = c->sh, .stride_w = c->sw, .pad_top = c->pt,
+        .pad_bottom = c->pb, .pad_left = c->pl, .pad_right = c->pr, .dilation_h = c->dh,
+        .dilation_w = c->dw, .groups = c->groups, .padding_mode = c->mode,
+    };
+    to_ck(&p.src, &x);
+    to_ck(&p.weight, &w);
+    to_ck(&p.dst, &gy);
+    char msg[600];
+
+    /* forward: full range, and the same range in two calls (bitwise equal) */
+    tk_tensor_t y = tk_tensor_f32(dd, kinds[2]), y2 = tk_tensor_f32(dd, kinds[2]);
+    const int64_t items = c->n * c->cout;
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y), 0, items);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y2), 0, items / 2);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y2), items / 2, items);
+    tk_ref_t ry = tk_ref_new(dd);
+    tk_ref_conv_forward(c, &x, &w, bias, &ry);
+    expect_ok(tk_compare_bound(&y, &ry, 3.0, msg, sizeof msg), msg, k->name, "forward", lay);
+    cr_expect(tk_gaps_intact(&y, msg, sizeof msg), "'%s' forward: %s", k->name, msg);
+    cr_expect(tk_bitwise_equal(&y, &y2, msg, sizeof msg), "'%s' forward split: %s", k->name, msg);
+    /* without bias */
+    tk_tensor_t yn = tk_tensor_f32(dd, kinds[2]);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), NULL, tk_fdata(&yn), 0, items);
+    tk_ref_t ryn = tk_ref_new(dd);
+    tk_ref_conv_forward(c, &x, &w, NULL, &ryn);
+    expect_ok(tk_compare_bound(&yn, &ryn, 3.0, msg, sizeof msg), msg, k->name, "forward no bias",
+              lay);
+
+    /* backward data */
+    tk_tensor_t gx = tk_tensor_f32(sd, kinds[0]), gx2 = tk_tensor_f32(sd, kinds[0]);
+    const int64_t bitems = c->n * c->cin;
+    k->backward_data(&p, tk_fdata(&gy), tk_fdata(&w), tk_fdata(&gx), 0, bitems);
+    k->backward_data(&p, tk_fdata(&gy), tk_fdata(&w), tk_fdata(&gx2), 0, 1);
+    k->backward_data(&p, tk_fdata(&gy), tk_fdata(&w), tk_fdata(&gx2), 1, bitems);
+    tk_ref_t rgx = tk_ref_new(sd);
+    tk_ref_conv_backward_data(c, &gy, &w, &rgx);
+    expect_ok(tk_compare_bound(&gx, &rgx, 3.0, msg, sizeof msg), msg, k->name, "backward_data", lay);
+    cr_expect(tk_gaps_intact(&gx, msg, sizeof msg), "'%s' backward_data: %s", k->name, msg);
+    cr_expect(tk_bitwise_equal(&gx, &gx2, msg, sizeof msg), "'%s' backward_data split: %s",
+              k->name, msg);
+
+    /* backward weights */
+    tk_tensor_t gw = tk_tensor_f32(wd, kinds[1]), gw2 = tk_tensor_f32(wd, kinds[1]);
+    k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw), 0, c->cout);
+    k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw2), 0, c->cout - 1);
+    k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw2), c->cout - 1, c->cout);
+    tk_ref_t rgw = tk_ref_new(wd);
+    tk_ref_conv_backward_weights(c, &x, &gy, &rgw);
+    expect_ok(tk_compare_bound(&gw, &rgw, 3.0, msg, sizeof msg), msg, k->name, "backward_weights",
+              lay);
+    cr_expect(tk_gaps_intact(&gw, msg, sizeof msg), "'%s' backward_weights: %s", k->name, msg);
+    cr_expect(tk_bitwise_equal(&gw, &gw2, msg, sizeof msg), "'%s' backward_weights split: %s",
+              k->name, msg);
+
+    /* backward bias */
+    float gb[32 + 2];
+    for (int i = 0; i < 34; i++) gb[i] = tk_sentinel_f32();
+    k->backward_bias(&p, tk_fdata(&gy), gb + 1, 0, c->cout);
+    const int64_t bd[4] = {1, c->cout, 1, 1};
+    tk_ref_t rgb = tk_ref_new(bd);
+    tk_ref_conv_backward_bias(c, &gy, &rgb);
+    for (int64_t co = 0; co < c->cout; co++) {
+        const double bound = 3.0 * (double)rgb.terms[co] * ldexp(1.0, -24) * rgb.mag[co];
+        cr_expect(fabs((double)gb[1 + co] - rgb.val[co]) <= bound,
+                  "'%s' backward_bias co %lld: got %.9g want %.17g", k->name, (long long)co,
+                  (double)gb[1 + co], rgb.val[co]);
+    }
+    cr_expect(tk_is_sentinel_f32(gb[0]) && tk_is_sentinel_f32(gb[1 + c->cout]),
+              "'%s' backward_bias wrote outside grad_bias", k->name);
+
+    tk_ref_free(&ry);
+    tk_ref_free(&ryn);
+    tk_ref_free(&rgx);
+    tk_ref_free(&rgw);
+    tk_ref_free(&rgb);
+    tk_tensor_t *all[] = {&x, &w, &gy, &y, &y2, &yn, &gx, &gx2, &gw, &gw2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tk_tensor_free(all[i]);
+}
+
+Test(kernels, every_conv_kernel_set_matches_reference)
+{
+    for (int i = 0; i < ck_conv_kernel_count(); i++)
+        for (size_t c = 0; c < sizeof conv_cfgs / sizeof conv_cfgs[0]; c++)
+            for (size_t l = 0; l < sizeof conv_kinds / sizeof conv_kinds[0]; l++)
+                conv_kernel_case(ck_conv_kernel_at(i), &conv_cfgs[c], conv_kinds[l],
+                                 (uint64_t)(i * 100 + c * 10 + l));
+}
+
+/* fields: n c h w kh kw sh sw ph pw dh dw ceil */
+static const tk_pool_cfg_t pool_cfgs[] = {
+    {2, 3, 7, 19, 3, 3, 2, 2, 1, 1, 1, 1, true},
+    {1, 17, 5, 6, 2, 2, 2, 2, 0, 0, 1, 1, false},
+    {1, 2, 4, 9, 2, 2, 1, 1, 2, 2, 3, 3, false}, /* windows without valid elements */
+    {2, 2, 6, 33, 1, 5, 1, 3, 0, 2, 1, 1, true},
+};
+
+static void pool_kernel_case(const ck_pool_kernels_t *k, const tk_pool_cfg_t *c,
+                             tk_kind_t kind, int data, uint64_t seed)
+{
+    int64_t oh, ow;
+    tk_pool_out_dims(c, &oh, &ow);
+    const int64_t sd[4] = {c->n, c->c, c->h, c->w}, dd[4] = {c->n, c->c, oh, ow};
+    tk_rng_t r;
+    tk_rng_seed(&r, seed);
+    tk_tensor_t x = tk_tensor_f32(sd, kind), y = tk_tensor_f32(dd, kind);
+    tk_tensor_t y2 = tk_tensor_f32(dd, kind), idx = tk_tensor_i64(dd, kind);
+    tk_tensor_t gy = tk_tensor_f32(dd, kind), gx = tk_tensor_f32(sd, kind);
+    for (int64_t n = 0; n < sd[0]; n++)
+        for (int64_t ch = 0; ch < sd[1]; ch++)
+            for (int64_t h = 0; h < sd[2]; h++)
+                for (int64_t w = 0; w < sd[3]; w++) {
+                    const int64_t u = tk_rng_range(&r, 0, 15);
+                    float v = data == 0 ? tk_rng_float(&r, -3, 3) : (float)tk_rng_range(&r, -1, 1);
+                    if (data == 2)
+                        v = u == 0 ? NAN : u == 1 ? -INFINITY : u == 2 ? -0.0f : u == 3 ? 0.0f : v;
+                    tk_setf(&x, n, ch, h, w, v);
+                }
+    tk_fill_ints(&gy, &r, -3, 3);
+    ck_pool_problem_t p = {
+        .batch = c->n, .channels = c->c, .in_h = c->h, .in_w = c->w, .out_h = oh, .out_w = ow,
+        .kernel_h = c->kh, .kernel_w = c->kw, .stride_h = c->sh ? c->sh : c->kh,
+        .stride_w = c->sw ? c->sw : c->kw, .pad_h = c->ph, .pad_w = c->pw, .dilation_h = c->dh,
+        .dilation_w = c->dw,
+    };
+    to_ck(&p.src, &x);
+    to_ck(&p.dst, &y);
+    to_ck(&p.indices, &idx);
+    const int64_t items = c->n * c->c;
+    k->forward(&p, tk_fdata(&x), tk_fdata(&y), tk_idata(&idx), 0, items);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&y2), NULL, 0, items);
+    tk_ref_t ry = tk_ref_new(dd);
+    tk_ref_pool_forward(c, &x, &ry);
+    char msg[600], lay[48];
+    snprintf(lay, sizeof lay, "%s data %d", tk_kind_name(kind), data);
+    expect_ok(tk_compare_bits(&y, &ry, msg, sizeof msg), msg, k->name, "pool forward", lay);
+    expect_ok(tk_compare_index(&idx, &ry, msg, sizeof msg), msg, k->name, "pool indices", lay);
+    expect_ok(tk_compare_bits(&y2, &ry, msg, sizeof msg), msg, k->name, "pool forward (no indices)",
+              lay);
+    cr_expect(tk_gaps_intact(&y, msg, sizeof msg), "'%s': %s", k->name, msg);
+    cr_expect(tk_gaps_intact(&idx, msg, sizeof msg), "'%s': %s", k->name, msg);
+    /* backward with the reference indices */
+    for (int64_t n = 0; n < dd[0]; n++)
+        for (int64_t ch = 0; ch < dd[1]; ch++)
+            for (int64_t i = 0; i < dd[2]; i++)
+                for (int64_t j = 0; j < dd[3]; j++)
+                    tk_seti(&idx, n, ch, i, j, ry.index[tk_ref_at(&ry, n, ch, i, j)]);
+    k->backward(&p, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx), 0, items);
+    tk_ref_t rgx = tk_ref_new(sd);
+    tk_ref_pool_backward(c, &gy, &idx, &rgx);
+    expect_ok(tk_compare_exact(&gx, &rgx, msg, sizeof msg), msg, k->name, "pool backward", lay);
+    cr_expect(tk_gaps_intact(&gx, msg, sizeof msg), "'%s': %s", k->name, msg);
+    tk_ref_free(&ry);
+    tk_ref_free(&rgx);
+    tk_tensor_t *all[] = {&x, &y, &y2, &idx, &gy, &gx};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tk_tensor_free(all[i]);
+}
+
+Test(kernels, every_pool_kernel_set_matches_reference)
+{
+    const tk_kind_t kinds[] = {TK_NCHW, TK_NHWC, TK_PADDED};
+    for (int i = 0; i < ck_pool_kernel_count(); i++)
+        for (size_t c = 0; c < sizeof pool_cfgs / sizeof pool_cfgs[0]; c++)
+            for (size_t l = 0; l < 3; l++)
+                for (int data = 0; data < 3; data++)
+                    pool_kernel_case(ck_pool_kernel_at(i), &pool_cfgs[c], kinds[l], data,
+                                     (uint64_t)(i * 1000 + c * 100 + l * 10 + data));
+}
+
+/* fields: n c h w kh kw dh dw ph pw sh sw */
+static const tk_fold_cfg_t fold_cfgs[] = {
+    {2, 3, 6, 19, 3, 3, 1, 1, 1, 1, 1, 1},
+    {1, 5, 7, 9, 2, 3, 2, 1, 1, 2, 2, 3},
+    {1, 2, 5, 33, 1, 1, 1, 1, 0, 0, 2, 2},
+};
+
+Test(kernels, every_fold_kernel_set_matches_reference)
+{
+    const tk_kind_t kinds[][2] = {{TK_NCHW, TK_NCHW}, {TK_NHWC, TK_NHWC}, {TK_PADDED, TK_PERMUTED}};
+    for (int i = 0; i < ck_fold_kernel_count(); i++) {
+        const ck_fold_kernels_t *k = ck_fold_kernel_at(i);
+        for (size_t c = 0; c < sizeof fold_cfgs / sizeof fold_cfgs[0]; c++)
+            for (size_t l = 0; l < 3; l++) {
+                const tk_fold_cfg_t *f = &fold_cfgs[c];
+                int64_t id[4], cd[4], oh, ow;
+                tk_fold_dims(f, id, cd);
+                tk_fold_blocks(f, &oh, &ow);
+                tk_rng_t r;
+                tk_rng_seed(&r, (uint64_t)(i * 100 + c * 10 + l));
+                tk_tensor_t img = tk_tensor_f32(id, kinds[l][0]), col = tk_tensor_f32(cd, kinds[l][1]);
+                tk_tensor_t img2 = tk_tensor_f32(id, kinds[l][0]);
+                tk_fill_uniform(&img, &r, -2, 2);
+                ck_fold_problem_t p = {
+                    .batch = f->n, .channels = f->c, .height = f->h, .width = f->w,
+                    .kernel_h = f->kh, .kernel_w = f->kw, .dilation_h = f->dh,
+                    .dilation_w = f->dw, .pad_h = f->ph, .pad_w = f->pw, .stride_h = f->sh,
+                    .stride_w = f->sw, .out_h = oh, .out_w = ow,
+                };
+                to_ck(&p.image, &img);
+                to_ck(&p.column, &col);
+                k->unfold(&p, tk_fdata(&img), tk_fdata(&col), 0, f->n * f->c);
+                tk_ref_t rc = tk_ref_new(cd);
+                tk_ref_unfold(f, &img, &rc);
+                char msg[600];
+                expect_ok(tk_compare_bits(&col, &rc, msg, sizeof msg), msg, k->name, "unfold",
+                          tk_kind_name(kinds[l][0]));
+                cr_expect(tk_gaps_intact(&col, msg, sizeof msg), "'%s': %s", k->name, msg);
+                tk_fill_ints(&col, &r, -4, 4);
+                k->fold(&p, tk_fdata(&col), tk_fdata(&img2), 0, f->n * f->c);
+                tk_ref_t ri = tk_ref_new(id);
+                tk_ref_fold(f, &col, &ri);
+                expect_ok(tk_compare_exact(&img2, &ri, msg, sizeof msg), msg, k->name, "fold",
+                          tk_kind_name(kinds[l][0]));
+                cr_expect(tk_gaps_intact(&img2, msg, sizeof msg), "'%s': %s", k->name, msg);
+                tk_ref_free(&rc);
+                tk_ref_free(&ri);
+                tk_tensor_free(&img);
+                tk_tensor_free(&img2);
+                tk_tensor_free(&col);
+            }
+    }
+}
+
+Test(kernels, every_pad_kernel_set_matches_reference)
+{
+    /* fields: n c h w pl pr pt pb mode value */
+    const tk_pad_cfg_t cfgs[] = {
+        {2, 3, 5, 19, 3, 4, 2, 1, CONVKIT_PAD_CONSTANT, -1.5f},
+        {1, 2, 6, 17, -2, 5, 1, -3, CONVKIT_PAD_CONSTANT, 2.0f},
+        {2, 2, 5, 19, 4, 18, 4, 0, CONVKIT_PAD_REFLECT, 0.0f},
+        {1, 3, 4, 33, 9, 1, 3, 3, CONVKIT_PAD_REPLICATE, 0.0f},
+        {1, 2, 3, 17, 17, 16, 3, 2, CONVKIT_PAD_CIRCULAR, 0.0f},
+    };
+    const tk_kind_t kinds[][2] = {{TK_NCHW, TK_NCHW}, {TK_NHWC, TK_NHWC}, {TK_NEGATIVE, TK_PADDED}};
+    for (int i = 0; i < ck_pad_kernel_count(); i++) {
+        const ck_pad_kernels_t *k = ck_pad_kernel_at(i);
+        for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++)
+            for (size_t l = 0; l < 3; l++) {
+                const tk_pad_cfg_t *f = &cfgs[c];
+                int64_t oh, ow;
+                tk_pad_out_dims(f, &oh, &ow);
+                const int64_t sd[4] = {f->n, f->c, f->h, f->w}, dd[4] = {f->n, f->c, oh, ow};
+                tk_rng_t r;
+                tk_rng_seed(&r, (uint64_t)(i * 100 + c * 10 + l));
+                tk_tensor_t x = tk_tensor_f32(sd, kinds[l][0]), y = tk_tensor_f32(dd, kinds[l][1]);
+                tk_fill_uniform(&x, &r, -2, 2);
+                ck_pad_problem_t p = {
+                    .batch = f->n, .channels = f->c, .in_h = f->h, .in_w = f->w, .out_h = oh,
+                    .out_w = ow, .pad_left = f->pl, .pad_right = f->pr, .pad_top = f->pt,
+                    .pad_bottom = f->pb, .mode = f->mode, .value = f->value,
+                };
+                to_ck(&p.src, &x);
+                to_ck(&p.dst, &y);
+                k->pad(&p, tk_fdata(&x), tk_fdata(&y), 0, f->n * f->c);
+                tk_ref_t ry = tk_ref_new(dd);
+                tk_ref_pad(f, &x, &ry);
+                char msg[600];
+                expect_ok(tk_compare_bits(&y, &ry, msg, sizeof msg), msg, k->name, "pad",
+                          tk_kind_name(kinds[l][0]));
+                cr_expect(tk_gaps_intact(&y, msg, sizeof msg), "'%s': %s", k->name, msg);
+                tk_ref_free(&ry);
+                tk_tensor_free(&x);
+                tk_tensor_free(&y);
+            }
+    }
+}
