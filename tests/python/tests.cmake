@@ -1,8 +1,11 @@
 # PyTorch parity and golden-fixture checks, included by tests/CMakeLists.txt.
 #
-#   pytorch_parity          parity.py at the detected ISA
-#   pytorch_parity.<isa>    the same with CONVKIT_MAX_ISA=<isa>, for each
-#                           ISA cap in CONVKIT_TEST_ISAS
+#   pytorch_parity          parity.py at the detected ISA on 2 threads, with
+#                           OMP_WAIT_POLICY=passive: with libgomp's default
+#                           spinning, regions this small run 10-15x slower
+#                           when the cores are oversubscribed (ctest -j)
+#   pytorch_parity.<isa>    single-threaded with CONVKIT_MAX_ISA=<isa>, for
+#                           each ISA cap in CONVKIT_TEST_ISAS
 #   fixtures_regenerate     gen_fixtures.py --check: regenerating the golden
 #                           fixtures gives the committed files byte for byte
 #
@@ -18,15 +21,17 @@ if(NOT EXISTS ${CONVKIT_TEST_PYTHON})
 endif()
 
 add_test(NAME pytorch_parity
-  COMMAND ${CONVKIT_TEST_PYTHON} ${CONVKIT_PY_DIR}/parity.py --lib $<TARGET_FILE:convkit>)
+  COMMAND ${CONVKIT_TEST_PYTHON} ${CONVKIT_PY_DIR}/parity.py --lib $<TARGET_FILE:convkit>
+          --threads 2)
 set_tests_properties(pytorch_parity PROPERTIES
-  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1"
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;OMP_WAIT_POLICY=passive"
   TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS "python;parity"
   FAIL_REGULAR_EXPRESSION "Traceback")
 
 foreach(isa IN LISTS CONVKIT_TEST_ISAS)
   add_test(NAME pytorch_parity.${isa}
-    COMMAND ${CONVKIT_TEST_PYTHON} ${CONVKIT_PY_DIR}/parity.py --lib $<TARGET_FILE:convkit>)
+    COMMAND ${CONVKIT_TEST_PYTHON} ${CONVKIT_PY_DIR}/parity.py --lib $<TARGET_FILE:convkit>
+            --threads 1)
   set_tests_properties(pytorch_parity.${isa} PROPERTIES
     ENVIRONMENT "CONVKIT_MAX_ISA=${isa};PYTHONDONTWRITEBYTECODE=1"
     TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS "python;parity"
