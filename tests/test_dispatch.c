@@ -422,23 +422,37 @@ static const tk_conv_cfg_t conv_cfgs[] = {
 static const tk_kind_t conv_kinds[][3] = {
     {TK_NCHW, TK_NCHW, TK_NCHW}, {TK_NHWC, TK_NHWC, TK_NHWC}, {TK_PADDED, TK_PERMUTED, TK_PADDED}};
 
+/* Random data within the error bound, or small integers exactly. */
+static int64_t conv_compare(const tk_tensor_t *got, const tk_ref_t *ref, bool ints, char *msg,
+                            size_t len)
+{
+    return ints ? tk_compare_exact(got, ref, msg, len) : tk_compare_bound(got, ref, 3.0, msg, len);
+}
+
 static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
-                             const tk_kind_t kinds[3], uint64_t seed)
+                             const tk_kind_t kinds[3], bool ints, uint64_t seed)
 {
     char lay[64];
-    snprintf(lay, sizeof lay, "%s/%s/%s mode %u", tk_kind_name(kinds[0]), tk_kind_name(kinds[1]),
-             tk_kind_name(kinds[2]), c->mode);
+    snprintf(lay, sizeof lay, "%s/%s/%s mode %u %s", tk_kind_name(kinds[0]),
+             tk_kind_name(kinds[1]), tk_kind_name(kinds[2]), c->mode, ints ? "ints" : "random");
     int64_t sd[4], wd[4], dd[4];
     tk_conv_dims(c, sd, wd, dd);
     tk_rng_t r;
     tk_rng_seed(&r, seed);
     tk_tensor_t x = tk_tensor_f32(sd, kinds[0]), w = tk_tensor_f32(wd, kinds[1]);
     tk_tensor_t gy = tk_tensor_f32(dd, kinds[2]);
-    tk_fill_uniform(&x, &r, -1, 1);
-    tk_fill_uniform(&w, &r, -1, 1);
-    tk_fill_uniform(&gy, &r, -1, 1);
     float bias[32];
-    for (int i = 0; i < 32; i++) bias[i] = tk_rng_float(&r, -1, 1);
+    if (ints) {
+        tk_fill_ints(&x, &r, -3, 3);
+        tk_fill_ints(&w, &r, -3, 3);
+        tk_fill_ints(&gy, &r, -3, 3);
+        for (int i = 0; i < 32; i++) bias[i] = (float)tk_rng_range(&r, -3, 3);
+    } else {
+        tk_fill_uniform(&x, &r, -1, 1);
+        tk_fill_uniform(&w, &r, -1, 1);
+        tk_fill_uniform(&gy, &r, -1, 1);
+        for (int i = 0; i < 32; i++) bias[i] = tk_rng_float(&r, -1, 1);
+    }
 
     ck_conv_problem_t p = {
         .batch = c->n, .in_channels = c->cin, .in_h = c->h, .in_w = c->w,
@@ -460,7 +474,7 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y2), items / 2, items);
     tk_ref_t ry = tk_ref_new(dd);
     tk_ref_conv_forward(c, &x, &w, bias, &ry);
-    expect_ok(tk_compare_bound(&y, &ry, 3.0, msg, sizeof msg), msg, k->name, "forward", lay);
+    expect_ok(conv_compare(&y, &ry, ints, msg, sizeof msg), msg, k->name, "forward", lay);
     cr_expect(tk_gaps_intact(&y, msg, sizeof msg), "'%s' forward: %s", k->name, msg);
     cr_expect(tk_bitwise_equal(&y, &y2, msg, sizeof msg), "'%s' forward split: %s", k->name, msg);
     /* without bias */
@@ -468,7 +482,7 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     k->forward(&p, tk_fdata(&x), tk_fdata(&w), NULL, tk_fdata(&yn), 0, items);
     tk_ref_t ryn = tk_ref_new(dd);
     tk_ref_conv_forward(c, &x, &w, NULL, &ryn);
-    expect_ok(tk_compare_bound(&yn, &ryn, 3.0, msg, sizeof msg), msg, k->name, "forward no bias",
+    expect_ok(conv_compare(&yn, &ryn, ints, msg, sizeof msg), msg, k->name, "forward no bias",
               lay);
 
     /* backward data */
@@ -479,7 +493,7 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     k->backward_data(&p, tk_fdata(&gy), tk_fdata(&w), tk_fdata(&gx2), 1, bitems);
     tk_ref_t rgx = tk_ref_new(sd);
     tk_ref_conv_backward_data(c, &gy, &w, &rgx);
-    expect_ok(tk_compare_bound(&gx, &rgx, 3.0, msg, sizeof msg), msg, k->name, "backward_data", lay);
+    expect_ok(conv_compare(&gx, &rgx, ints, msg, sizeof msg), msg, k->name, "backward_data", lay);
     cr_expect(tk_gaps_intact(&gx, msg, sizeof msg), "'%s' backward_data: %s", k->name, msg);
     cr_expect(tk_bitwise_equal(&gx, &gx2, msg, sizeof msg), "'%s' backward_data split: %s",
               k->name, msg);
@@ -491,7 +505,7 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw2), c->cout - 1, c->cout);
     tk_ref_t rgw = tk_ref_new(wd);
     tk_ref_conv_backward_weights(c, &x, &gy, &rgw);
-    expect_ok(tk_compare_bound(&gw, &rgw, 3.0, msg, sizeof msg), msg, k->name, "backward_weights",
+    expect_ok(conv_compare(&gw, &rgw, ints, msg, sizeof msg), msg, k->name, "backward_weights",
               lay);
     cr_expect(tk_gaps_intact(&gw, msg, sizeof msg), "'%s' backward_weights: %s", k->name, msg);
     cr_expect(tk_bitwise_equal(&gw, &gw2, msg, sizeof msg), "'%s' backward_weights split: %s",
@@ -505,7 +519,8 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     tk_ref_t rgb = tk_ref_new(bd);
     tk_ref_conv_backward_bias(c, &gy, &rgb);
     for (int64_t co = 0; co < c->cout; co++) {
-        const double bound = 3.0 * (double)rgb.terms[co] * ldexp(1.0, -24) * rgb.mag[co];
+        const double bound =
+            ints ? 0.0 : 3.0 * (double)rgb.terms[co] * ldexp(1.0, -24) * rgb.mag[co];
         cr_expect(fabs((double)gb[1 + co] - rgb.val[co]) <= bound,
                   "'%s' backward_bias co %lld: got %.9g want %.17g", k->name, (long long)co,
                   (double)gb[1 + co], rgb.val[co]);
@@ -527,8 +542,9 @@ Test(kernels, every_conv_kernel_set_matches_reference)
     for (int i = 0; i < ck_conv_kernel_count(); i++)
         for (size_t c = 0; c < sizeof conv_cfgs / sizeof conv_cfgs[0]; c++)
             for (size_t l = 0; l < sizeof conv_kinds / sizeof conv_kinds[0]; l++)
-                conv_kernel_case(ck_conv_kernel_at(i), &conv_cfgs[c], conv_kinds[l],
-                                 (uint64_t)(i * 100 + c * 10 + l));
+                for (int ints = 0; ints < 2; ints++)
+                    conv_kernel_case(ck_conv_kernel_at(i), &conv_cfgs[c], conv_kinds[l], ints,
+                                     (uint64_t)(i * 1000 + c * 100 + l * 10 + ints));
 }
 
 /* fields: n c h w kh kw sh sw ph pw dh dw ceil */
