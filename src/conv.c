@@ -12,9 +12,12 @@ typedef struct ck_conv_plan {
     int64_t bias_length;
     const ck_conv_kernels_t *kernels;
     int64_t src_count, weight_count, dst_count;
+    /* Work estimates for ck_parallel_for: output plane size, and the
+     * reduction length per output element forward (C_in/G*kh*kw) and
+     * backward-data (C_out/G*kh*kw). */
+    int64_t dst_plane, reduce_forward, reduce_backward_data;
 } ck_conv_plan_t;
 
-#define CK_LL(x) ((long long)(x))
 
 static convkit_status_t ck_conv_check_positive(int64_t v, int64_t min, const char *what)
 {
@@ -127,11 +130,12 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
     const int64_t w_dims[4] = {p->out_channels, p->in_channels / p->groups, p->kernel_h,
                                p->kernel_w};
     const int64_t dst_dims[4] = {p->batch, p->out_channels, oh, ow};
-    /* src/weight/dst are outputs too (grad_src, grad_weight, grad_dst is an
-     * input only, but dst is written by forward). */
-    CK_TRY(ck_tensor_from_layout(&pr.src, src_dims, &p->src_layout, "src_layout", true));
-    CK_TRY(ck_tensor_from_layout(&pr.weight, w_dims, &p->weight_layout, "weight_layout", true));
-    CK_TRY(ck_tensor_from_layout(&pr.dst, dst_dims, &p->dst_layout, "dst_layout", true));
+    /* Each layout is read in some directions and written in another
+     * (src/grad_src, weight/grad_weight, dst/grad_dst): the execute call
+     * that writes an operand checks that its layout can be written. */
+    CK_TRY(ck_tensor_from_layout(&pr.src, src_dims, &p->src_layout, "src_layout", false));
+    CK_TRY(ck_tensor_from_layout(&pr.weight, w_dims, &p->weight_layout, "weight_layout", false));
+    CK_TRY(ck_tensor_from_layout(&pr.dst, dst_dims, &p->dst_layout, "dst_layout", false));
 
     uint32_t isa;
     CK_TRY(ck_plan_isa(p->isa, &isa));
@@ -147,6 +151,10 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
     plan->src_count = ck_tensor_numel(&pr.src);
     plan->weight_count = ck_tensor_numel(&pr.weight);
     plan->dst_count = ck_tensor_numel(&pr.dst);
+    plan->dst_plane = oh * ow;
+    plan->reduce_forward = ck_mul_sat(pr.in_channels / pr.groups, pr.kernel_h * pr.kernel_w);
+    plan->reduce_backward_data =
+        ck_mul_sat(pr.out_channels / pr.groups, pr.kernel_h * pr.kernel_w);
     memcpy(plan->base.out_dims, dst_dims, sizeof dst_dims);
     *out = &plan->base;
     ck_clear_error();
@@ -245,8 +253,10 @@ convkit_status_t convkit_conv_forward(convkit_plan_t *plan, const float *src,
         return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
                        "bias is not NULL but the plan was created with bias_length 0");
     if (cp->bias_length != 0) CK_TRY(ck_check_ptr(bias, cp->bias_length, "bias"));
+    CK_TRY(ck_tensor_check_output(&cp->problem.dst, "dst_layout (dst is written)"));
     ck_conv_call_t c = {cp, src, weight, bias, dst};
-    ck_parallel_for(cp->problem.batch * cp->problem.out_channels, ck_conv_forward_range, &c);
+    ck_parallel_for(cp->problem.batch * cp->problem.out_channels,
+                    ck_mul_sat(cp->dst_plane, cp->reduce_forward), ck_conv_forward_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }
@@ -259,9 +269,11 @@ convkit_status_t convkit_conv_backward_data(convkit_plan_t *plan, const float *g
     CK_TRY(ck_check_ptr(grad_dst, cp->dst_count, "grad_dst"));
     CK_TRY(ck_check_ptr(weight, cp->weight_count, "weight"));
     CK_TRY(ck_check_ptr(grad_src, cp->src_count, "grad_src"));
+    CK_TRY(ck_tensor_check_output(&cp->problem.src, "src_layout (grad_src is written)"));
     ck_conv_call_t c = {cp, grad_dst, weight, NULL, grad_src};
-    ck_parallel_for(cp->problem.batch * cp->problem.in_channels, ck_conv_backward_data_range,
-                    &c);
+    ck_parallel_for(cp->problem.batch * cp->problem.in_channels,
+                    ck_mul_sat(cp->dst_plane, cp->reduce_backward_data),
+                    ck_conv_backward_data_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }
@@ -274,8 +286,11 @@ convkit_status_t convkit_conv_backward_weights(convkit_plan_t *plan, const float
     CK_TRY(ck_check_ptr(src, cp->src_count, "src"));
     CK_TRY(ck_check_ptr(grad_dst, cp->dst_count, "grad_dst"));
     CK_TRY(ck_check_ptr(grad_weight, cp->weight_count, "grad_weight"));
+    CK_TRY(ck_tensor_check_output(&cp->problem.weight, "weight_layout (grad_weight is written)"));
     ck_conv_call_t c = {cp, src, grad_dst, NULL, grad_weight};
-    ck_parallel_for(cp->problem.out_channels, ck_conv_backward_weights_range, &c);
+    ck_parallel_for(cp->problem.out_channels,
+                    ck_mul_sat(ck_mul_sat(cp->problem.batch, cp->dst_plane), cp->reduce_forward),
+                    ck_conv_backward_weights_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }
@@ -288,7 +303,8 @@ convkit_status_t convkit_conv_backward_bias(convkit_plan_t *plan, const float *g
     CK_TRY(ck_check_ptr(grad_dst, cp->dst_count, "grad_dst"));
     CK_TRY(ck_check_ptr(grad_bias, cp->problem.out_channels, "grad_bias"));
     ck_conv_call_t c = {cp, grad_dst, NULL, NULL, grad_bias};
-    ck_parallel_for(cp->problem.out_channels, ck_conv_backward_bias_range, &c);
+    ck_parallel_for(cp->problem.out_channels, ck_mul_sat(cp->problem.batch, cp->dst_plane),
+                    ck_conv_backward_bias_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }

@@ -14,7 +14,6 @@ typedef struct ck_fold_plan {
     int64_t image_count, column_count;
 } ck_fold_plan_t;
 
-#define CK_LL(x) ((long long)(x))
 
 static convkit_status_t ck_fold_check_min(int64_t v, int64_t min, const char *what)
 {
@@ -192,6 +191,8 @@ convkit_status_t convkit_fold_execute(convkit_plan_t *plan, const float *src, fl
     CK_TRY(ck_check_ptr(dst, dst_count, "dst"));
     ck_fold_call_t c = {fp, src, dst};
     ck_parallel_for(fp->problem.batch * fp->problem.channels,
+                    ck_mul_sat(fp->problem.out_h * fp->problem.out_w,
+                               ck_mul_sat(fp->problem.kernel_h, fp->problem.kernel_w)),
                     is_fold ? ck_fold_range : ck_unfold_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;

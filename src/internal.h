@@ -27,6 +27,9 @@ CK_INTERNAL convkit_status_t ck_fail(convkit_status_t status, const char *fmt, .
         if (ck_st_ != CONVKIT_SUCCESS) return ck_st_;                                     \
     } while (0)
 
+/* For printing int64_t with %lld. */
+#define CK_LL(x) ((long long)(x))
+
 /* Clears the message (called at the start of a successful public call). */
 CK_INTERNAL void ck_clear_error(void);
 
@@ -35,6 +38,13 @@ CK_INTERNAL void ck_clear_error(void);
 /* *out = a * b; false on overflow. */
 CK_INTERNAL bool ck_mul(int64_t a, int64_t b, int64_t *out);
 CK_INTERNAL bool ck_add(int64_t a, int64_t b, int64_t *out);
+/* a * b, saturating at INT64_MAX (for cost estimates, not sizes). */
+static inline int64_t ck_mul_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
 /* Product of n non-negative values; false on overflow of int64 or of the
  * byte count (product * elem_size) in size_t. */
 CK_INTERNAL bool ck_count(const int64_t *dims, int n, size_t elem_size, int64_t *out);
@@ -60,12 +70,18 @@ static inline int64_t ck_off(const ck_tensor_t *t, int64_t n, int64_t c, int64_t
 }
 
 /* Builds a tensor from dims and a public layout (params.c).  `what` names
- * the operand in messages ("src_layout").  Outputs (is_output) must not
- * overlap themselves.  Fails on a bad format, non-zero reserved, overflow
+ * the operand in messages ("src_layout").  Operands that are only ever
+ * written (is_output) are checked for self-overlap here; operands a plan
+ * reads in one direction and writes in another are checked by the execute
+ * call that writes them (ck_tensor_check_output).  Fails on a bad format, non-zero reserved, overflow
  * of the addressed span. */
 CK_INTERNAL convkit_status_t ck_tensor_from_layout(ck_tensor_t *t, const int64_t dims[4],
                                                    const convkit_layout_t *layout,
                                                    const char *what, bool is_output);
+
+/* Fails unless distinct elements of t have distinct addresses (required of
+ * every operand a call writes).  `what` names the operand in messages. */
+CK_INTERNAL convkit_status_t ck_tensor_check_output(const ck_tensor_t *t, const char *what);
 
 /* Number of elements. */
 CK_INTERNAL int64_t ck_tensor_numel(const ck_tensor_t *t);
@@ -100,8 +116,11 @@ typedef void (*ck_range_fn)(void *ctx, int64_t begin, int64_t end);
 /* Calls fn(ctx, b, e) over a static partition of [0, n) across the
  * configured threads.  Each item is processed by exactly one call, so a
  * kernel that computes each output item in a fixed order gives bitwise the
- * same result for any thread count. */
-CK_INTERNAL void ck_parallel_for(int64_t n, ck_range_fn fn, void *ctx);
+ * same result for any thread count.  `item_cost` estimates the scalar
+ * operations of one item: work below CK_PARALLEL_MIN_WORK in total runs on
+ * the calling thread, since starting a team costs more than it saves. */
+#define CK_PARALLEL_MIN_WORK ((int64_t)1 << 16)
+CK_INTERNAL void ck_parallel_for(int64_t n, int64_t item_cost, ck_range_fn fn, void *ctx);
 
 /* ---- plans (plan.c) ---------------------------------------------------- */
 

@@ -13,7 +13,6 @@ typedef struct ck_pad_plan {
     int64_t src_count, dst_count;
 } ck_pad_plan_t;
 
-#define CK_LL(x) ((long long)(x))
 
 static const char *ck_pad_mode_name(uint32_t mode)
 {
@@ -158,7 +157,8 @@ convkit_status_t convkit_pad_execute(convkit_plan_t *plan, const float *src, flo
     CK_TRY(ck_check_ptr(src, pp->src_count, "src"));
     CK_TRY(ck_check_ptr(dst, pp->dst_count, "dst"));
     ck_pad_call_t c = {pp, src, dst};
-    ck_parallel_for(pp->problem.batch * pp->problem.channels, ck_pad_range, &c);
+    ck_parallel_for(pp->problem.batch * pp->problem.channels,
+                    pp->problem.out_h * pp->problem.out_w, ck_pad_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }

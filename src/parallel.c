@@ -20,11 +20,14 @@ int convkit_get_num_threads(void)
     return n > 0 ? n : omp_get_max_threads();
 }
 
-void ck_parallel_for(int64_t n, ck_range_fn fn, void *ctx)
+void ck_parallel_for(int64_t n, int64_t item_cost, ck_range_fn fn, void *ctx)
 {
     if (n <= 0) return;
     int nt = convkit_get_num_threads();
     if ((int64_t)nt > n) nt = (int)n;
+    int64_t work;
+    if (!ck_mul(n, item_cost > 0 ? item_cost : 1, &work)) work = INT64_MAX;
+    if (work < CK_PARALLEL_MIN_WORK) nt = 1;
     if (nt <= 1) {
         fn(ctx, 0, n);
         return;

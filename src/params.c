@@ -132,12 +132,18 @@ convkit_status_t ck_tensor_from_layout(ck_tensor_t *t, const int64_t dims[4],
                            (long long)layout->strides[2], (long long)layout->strides[3]);
     }
     for (int d = 0; d < 4; d++) t->strides[d] = layout->strides[d];
-    if (is_output && count > 0 && !ck_no_self_overlap(t))
-        return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
-                       "%s: strides (%lld, %lld, %lld, %lld) with sizes (%lld, %lld, %lld, %lld) "
-                       "make the output overlap itself",
-                       what, (long long)t->strides[0], (long long)t->strides[1],
-                       (long long)t->strides[2], (long long)t->strides[3], (long long)dims[0],
-                       (long long)dims[1], (long long)dims[2], (long long)dims[3]);
+    if (is_output) CK_TRY(ck_tensor_check_output(t, what));
     return CONVKIT_SUCCESS;
+}
+
+convkit_status_t ck_tensor_check_output(const ck_tensor_t *t, const char *what)
+{
+    if (ck_tensor_numel(t) == 0 || ck_no_self_overlap(t)) return CONVKIT_SUCCESS;
+    return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
+                   "%s: strides (%lld, %lld, %lld, %lld) with sizes (%lld, %lld, %lld, %lld) "
+                   "make an output overlap itself (outputs need distinct, positive-stride "
+                   "addresses)",
+                   what, (long long)t->strides[0], (long long)t->strides[1],
+                   (long long)t->strides[2], (long long)t->strides[3], (long long)t->dims[0],
+                   (long long)t->dims[1], (long long)t->dims[2], (long long)t->dims[3]);
 }

@@ -14,9 +14,9 @@ typedef struct ck_pool_plan {
     const ck_pool_kernels_t *kernels;
     bool is_1d;
     int64_t src_count, dst_count;
+    int64_t window_work; /* out_h * out_w * kh * kw: forward cost of one plane */
 } ck_pool_plan_t;
 
-#define CK_LL(x) ((long long)(x))
 
 static convkit_status_t ck_pool_check_min(int64_t v, int64_t min, const char *what)
 {
@@ -128,10 +128,12 @@ static convkit_status_t ck_pool_create(const convkit_pool2d_params_t *p, bool is
     const int64_t dst_dims[4] = {p->batch, p->channels, oh, ow};
     /* src doubles as grad_src and dst is written by forward: both outputs;
      * the indices are written by forward too. */
-    CK_TRY(ck_tensor_from_layout(&pr.src, src_dims, &p->src_layout, "src_layout", true));
-    CK_TRY(ck_tensor_from_layout(&pr.dst, dst_dims, &p->dst_layout, "dst_layout", true));
+    /* src/grad_src, dst/grad_dst and the indices are each written by one
+     * direction and read by the other: the writing call checks them. */
+    CK_TRY(ck_tensor_from_layout(&pr.src, src_dims, &p->src_layout, "src_layout", false));
+    CK_TRY(ck_tensor_from_layout(&pr.dst, dst_dims, &p->dst_layout, "dst_layout", false));
     CK_TRY(ck_tensor_from_layout(&pr.indices, dst_dims, &p->indices_layout, "indices_layout",
-                                 true));
+                                 false));
     int64_t index_count;
     if (!ck_count(dst_dims, 4, sizeof(int64_t), &index_count))
         return ck_fail(CONVKIT_ERROR_OVERFLOW,
@@ -153,6 +155,7 @@ static convkit_status_t ck_pool_create(const convkit_pool2d_params_t *p, bool is
     plan->is_1d = is_1d;
     plan->src_count = ck_tensor_numel(&pr.src);
     plan->dst_count = ck_tensor_numel(&pr.dst);
+    plan->window_work = ck_mul_sat(oh * ow, ck_mul_sat(pr.kernel_h, pr.kernel_w));
     memcpy(plan->base.out_dims, dst_dims, sizeof dst_dims);
     *out = &plan->base;
     ck_clear_error();
@@ -233,8 +236,13 @@ convkit_status_t convkit_max_pool_forward(convkit_plan_t *plan, const float *src
     CK_TRY(ck_pool_plan_get(plan, "convkit_max_pool_forward", &pp));
     CK_TRY(ck_check_ptr(src, pp->src_count, "src"));
     CK_TRY(ck_check_ptr(dst, pp->dst_count, "dst"));
+    CK_TRY(ck_tensor_check_output(&pp->problem.dst, "dst_layout (dst is written)"));
+    if (indices != NULL)
+        CK_TRY(ck_tensor_check_output(&pp->problem.indices,
+                                      "indices_layout (indices are written)"));
     ck_pool_call_t c = {pp, src, NULL, dst, indices};
-    ck_parallel_for(pp->problem.batch * pp->problem.channels, ck_pool_forward_range, &c);
+    ck_parallel_for(pp->problem.batch * pp->problem.channels, pp->window_work,
+                    ck_pool_forward_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }
@@ -274,7 +282,8 @@ static convkit_status_t ck_pool_check_indices(const ck_pool_plan_t *pp, const in
 {
     const ck_pool_problem_t *p = &pp->problem;
     ck_pool_index_check_t chk = {p, indices, INT64_MAX};
-    ck_parallel_for(p->batch * p->channels, ck_pool_check_indices_range, &chk);
+    ck_parallel_for(p->batch * p->channels, p->out_h * p->out_w, ck_pool_check_indices_range,
+                    &chk);
     const int64_t pos = atomic_load(&chk.first_bad);
     if (pos == INT64_MAX) return CONVKIT_SUCCESS;
     const int64_t ow = pos % p->out_w, oh = pos / p->out_w % p->out_h;
@@ -302,9 +311,12 @@ convkit_status_t convkit_max_pool_backward(convkit_plan_t *plan, const float *gr
     CK_TRY(ck_check_ptr(grad_dst, pp->dst_count, "grad_dst"));
     CK_TRY(ck_check_ptr(indices, pp->dst_count, "indices"));
     CK_TRY(ck_check_ptr(grad_src, pp->src_count, "grad_src"));
+    CK_TRY(ck_tensor_check_output(&pp->problem.src, "src_layout (grad_src is written)"));
     CK_TRY(ck_pool_check_indices(pp, indices));
     ck_pool_call_t c = {pp, grad_dst, indices, grad_src, NULL};
-    ck_parallel_for(pp->problem.batch * pp->problem.channels, ck_pool_backward_range, &c);
+    ck_parallel_for(pp->problem.batch * pp->problem.channels,
+                    pp->problem.in_h * pp->problem.in_w + pp->problem.out_h * pp->problem.out_w,
+                    ck_pool_backward_range, &c);
     ck_clear_error();
     return CONVKIT_SUCCESS;
 }
