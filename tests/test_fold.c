@@ -58,10 +58,6 @@ static const tk_kind_t fold_layouts[][2] = {
 
 Test(unfold, sweep_against_reference)
 {
-    /* Sweeps run single-threaded: libgomp's spin-waiting makes hundreds of
-     * tiny parallel regions slow on a busy machine.  test_threads.c checks
-     * that every op gives the same bits for 1, 2 and 3 threads. */
-    convkit_set_num_threads(1);
     for (int k = 0; k < N_CONFIGS; k++)
         for (size_t l = 0; l < sizeof unfold_layouts / sizeof unfold_layouts[0]; l++) {
             const tk_fold_cfg_t *c = &configs[k];
@@ -93,10 +89,6 @@ Test(unfold, sweep_against_reference)
 
 Test(fold, sweep_against_reference)
 {
-    /* Sweeps run single-threaded: libgomp's spin-waiting makes hundreds of
-     * tiny parallel regions slow on a busy machine.  test_threads.c checks
-     * that every op gives the same bits for 1, 2 and 3 threads. */
-    convkit_set_num_threads(1);
     for (int k = 0; k < N_CONFIGS; k++)
         for (size_t l = 0; l < sizeof fold_layouts / sizeof fold_layouts[0]; l++)
             for (int ints = 0; ints < 2; ints++) {

@@ -23,10 +23,6 @@ static const tk_kind_t pad_layouts[][2] = {
 
 static void run_pad(const tk_pad_cfg_t *c, uint64_t seed)
 {
-    /* Sweeps run single-threaded: libgomp's spin-waiting makes hundreds of
-     * tiny parallel regions slow on a busy machine.  test_threads.c checks
-     * that every op gives the same bits for 1, 2 and 3 threads. */
-    convkit_set_num_threads(1);
     int64_t oh, ow;
     tk_pad_out_dims(c, &oh, &ow);
     const int64_t sd[4] = {c->n, c->c, c->h, c->w}, dd[4] = {c->n, c->c, oh, ow};

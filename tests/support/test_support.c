@@ -133,6 +133,14 @@ void tk_tensor_free(tk_tensor_t *t)
     t->mem = NULL;
 }
 
+int tk_writable(const tk_tensor_t *t)
+{
+    if (tk_numel(t) == 0) return 1;
+    if (t->kind == TK_BROADCAST) return t->dims[0] > 1 ? 0 : 1;
+    if (t->kind == TK_NEGATIVE) return -1;
+    return 1;
+}
+
 int64_t tk_numel(const tk_tensor_t *t) { return t->dims[0] * t->dims[1] * t->dims[2] * t->dims[3]; }
 
 int64_t tk_offset(const tk_tensor_t *t, int64_t n, int64_t c, int64_t h, int64_t w)

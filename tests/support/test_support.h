@@ -75,6 +75,12 @@ typedef struct tk_tensor {
     int64_t origin;      /* element index in mem of logical (0, 0, 0, 0) */
 } tk_tensor_t;
 
+/* Whether a call may write through t's layout: 1 = it must be accepted,
+ * 0 = it must be rejected (elements share addresses: BROADCAST with more
+ * than one sample), -1 = either (NEGATIVE: every element has its own
+ * address, but the library may require positive output strides). */
+int tk_writable(const tk_tensor_t *t);
+
 /* Creates a view of the given dims; the whole allocation holds the sentinel. */
 tk_tensor_t tk_tensor_f32(const int64_t dims[4], tk_kind_t kind);
 tk_tensor_t tk_tensor_i64(const int64_t dims[4], tk_kind_t kind);
