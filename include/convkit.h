@@ -125,8 +125,8 @@ CONVKIT_API int convkit_get_num_threads(void);
  * unfold column tensor (N, C*kh*kw, L) the dims are (N, C*kh*kw, 1, L).
  * For 1-D operators the dims are (N, C, 1, L).  Strides are in elements
  * and may be zero or negative where a call only reads the operand (a
- * broadcast or flipped view); an operand a call writes must give every
- * element its own address.  Layouts a plan both reads and writes (conv src,
+ * broadcast or flipped view); an operand a call writes must have positive
+ * strides that give every element its own address.  Layouts a plan both reads and writes (conv src,
  * weight and dst serve forward and backward) are checked by the execute
  * call that writes them, which fails with CONVKIT_ERROR_INVALID_ARGUMENT. */
 typedef struct convkit_layout {
