@@ -17,14 +17,21 @@ bash scripts/ensure-packages.sh \
 
 mkdir -p build
 summary=()
+total_passed=0
+total_failed=0
 for preset in release asan; do
   echo "== cmake --workflow --preset $preset"
   log="build/workflow-$preset.log"
   cmake --workflow --preset "$preset" 2>&1 | tee "$log"
-  summary+=("$preset: $(grep -E 'tests passed, [0-9]+ tests failed out of' "$log" | tail -n 1)")
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  failed=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  total_passed=$((total_passed + total - failed))
+  total_failed=$((total_failed + failed))
+  summary+=("$preset: $line")
 done
 
 echo
-echo "== summary"
+echo "== summary (CTest entries of both workflows)"
 printf '%s\n' "${summary[@]}"
-echo "All test workflows passed."
+echo "$total_passed passed, $total_failed failed"

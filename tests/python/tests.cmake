@@ -20,11 +20,22 @@ if(NOT EXISTS ${CONVKIT_TEST_PYTHON})
   return()
 endif()
 
+# Under the sanitizer build python must load the ASan runtime before the
+# sanitized libconvkit.so; leak detection is off because python itself
+# keeps allocations alive at exit.
+set(CONVKIT_PY_SANITIZER_ENV)
+if(CONVKIT_SANITIZE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+                  OUTPUT_VARIABLE CONVKIT_LIBASAN OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set(CONVKIT_PY_SANITIZER_ENV
+      "LD_PRELOAD=${CONVKIT_LIBASAN};ASAN_OPTIONS=detect_leaks=0:abort_on_error=1")
+endif()
+
 add_test(NAME pytorch_parity
   COMMAND ${CONVKIT_TEST_PYTHON} ${CONVKIT_PY_DIR}/parity.py --lib $<TARGET_FILE:convkit>
           --threads 2)
 set_tests_properties(pytorch_parity PROPERTIES
-  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;OMP_WAIT_POLICY=passive"
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;OMP_WAIT_POLICY=passive;${CONVKIT_PY_SANITIZER_ENV}"
   TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS "python;parity"
   FAIL_REGULAR_EXPRESSION "Traceback")
 
@@ -33,7 +44,7 @@ foreach(isa IN LISTS CONVKIT_TEST_ISAS)
     COMMAND ${CONVKIT_TEST_PYTHON} ${CONVKIT_PY_DIR}/parity.py --lib $<TARGET_FILE:convkit>
             --threads 1)
   set_tests_properties(pytorch_parity.${isa} PROPERTIES
-    ENVIRONMENT "CONVKIT_MAX_ISA=${isa};PYTHONDONTWRITEBYTECODE=1"
+    ENVIRONMENT "CONVKIT_MAX_ISA=${isa};PYTHONDONTWRITEBYTECODE=1;${CONVKIT_PY_SANITIZER_ENV}"
     TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS "python;parity"
     FAIL_REGULAR_EXPRESSION "Traceback")
 endforeach()
