@@ -140,10 +140,8 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
     uint32_t isa;
     CK_TRY(ck_plan_isa(p->isa, &isa));
     const ck_conv_kernels_t *k = ck_select_conv(isa);
-    char name[64];
-    snprintf(name, sizeof name, "%s:%s:%s", is_1d ? "conv1d" : "conv2d", k->name,
-             convkit_isa_name(k->isa));
-    ck_conv_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_CONV, k->isa, name);
+    ck_conv_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_CONV, is_1d ? "conv1d" : "conv2d",
+                                         k->name, k->isa, dst_dims);
     if (plan == NULL) return CONVKIT_ERROR_OUT_OF_MEMORY;
     plan->problem = pr;
     plan->kernels = k;
@@ -155,7 +153,6 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
     plan->reduce_forward = ck_mul_sat(pr.in_channels / pr.groups, pr.kernel_h * pr.kernel_w);
     plan->reduce_backward_data =
         ck_mul_sat(pr.out_channels / pr.groups, pr.kernel_h * pr.kernel_w);
-    memcpy(plan->base.out_dims, dst_dims, sizeof dst_dims);
     *out = &plan->base;
     ck_clear_error();
     return CONVKIT_SUCCESS;

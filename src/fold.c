@@ -121,20 +121,15 @@ static convkit_status_t ck_fold_create(const convkit_fold_params_t *p, bool is_f
     uint32_t isa;
     CK_TRY(ck_plan_isa(p->isa, &isa));
     const ck_fold_kernels_t *k = ck_select_fold(isa);
-    char name[64];
-    snprintf(name, sizeof name, "%s:%s:%s", is_fold ? "fold" : "unfold", k->name,
-             convkit_isa_name(k->isa));
     ck_fold_plan_t *plan =
-        ck_plan_alloc(sizeof *plan, is_fold ? CK_OP_FOLD : CK_OP_UNFOLD, k->isa, name);
+        ck_plan_alloc(sizeof *plan, is_fold ? CK_OP_FOLD : CK_OP_UNFOLD,
+                      is_fold ? "fold" : "unfold", k->name, k->isa,
+                      is_fold ? image_dims : column_dims);
     if (plan == NULL) return CONVKIT_ERROR_OUT_OF_MEMORY;
     plan->problem = pr;
     plan->kernels = k;
     plan->image_count = ck_tensor_numel(&pr.image);
     plan->column_count = ck_tensor_numel(&pr.column);
-    if (is_fold)
-        memcpy(plan->base.out_dims, image_dims, sizeof image_dims);
-    else
-        memcpy(plan->base.out_dims, column_dims, sizeof column_dims);
     *out = &plan->base;
     ck_clear_error();
     return CONVKIT_SUCCESS;

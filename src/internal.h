@@ -141,8 +141,11 @@ struct convkit_plan {
 };
 
 /* Allocates a zeroed plan of `size` bytes (>= sizeof(struct convkit_plan))
- * and fills the header; sets the error and returns NULL on failure. */
-CK_INTERNAL void *ck_plan_alloc(size_t size, ck_op_t op, uint32_t isa, const char *impl_name);
+ * and fills the header: impl_name "<op_name>:<kernel_name>:<isa name>" and
+ * the forward output dims.  Sets the error and returns NULL on failure. */
+CK_INTERNAL void *ck_plan_alloc(size_t size, ck_op_t op, const char *op_name,
+                                const char *kernel_name, uint32_t isa,
+                                const int64_t out_dims[4]);
 
 /* Fails unless `plan` is non-NULL and of kind `op`; `fn` names the caller. */
 CK_INTERNAL convkit_status_t ck_plan_check(const convkit_plan_t *plan, ck_op_t op,

@@ -115,15 +115,12 @@ static convkit_status_t ck_pad_create(const convkit_pad_params_t *p, convkit_pla
     uint32_t isa;
     CK_TRY(ck_plan_isa(p->isa, &isa));
     const ck_pad_kernels_t *k = ck_select_pad(isa);
-    char name[64];
-    snprintf(name, sizeof name, "pad:%s:%s", k->name, convkit_isa_name(k->isa));
-    ck_pad_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_PAD, k->isa, name);
+    ck_pad_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_PAD, "pad", k->name, k->isa, dst_dims);
     if (plan == NULL) return CONVKIT_ERROR_OUT_OF_MEMORY;
     plan->problem = pr;
     plan->kernels = k;
     plan->src_count = ck_tensor_numel(&pr.src);
     plan->dst_count = ck_tensor_numel(&pr.dst);
-    memcpy(plan->base.out_dims, dst_dims, sizeof dst_dims);
     *out = &plan->base;
     ck_clear_error();
     return CONVKIT_SUCCESS;

@@ -18,7 +18,8 @@ static const char *ck_op_name(ck_op_t op)
     return "unknown";
 }
 
-void *ck_plan_alloc(size_t size, ck_op_t op, uint32_t isa, const char *impl_name)
+void *ck_plan_alloc(size_t size, ck_op_t op, const char *op_name, const char *kernel_name,
+                    uint32_t isa, const int64_t out_dims[4])
 {
     struct convkit_plan *plan = calloc(1, size);
     if (plan == NULL) {
@@ -28,7 +29,9 @@ void *ck_plan_alloc(size_t size, ck_op_t op, uint32_t isa, const char *impl_name
     }
     plan->op = op;
     plan->isa = isa;
-    snprintf(plan->impl_name, sizeof plan->impl_name, "%s", impl_name);
+    snprintf(plan->impl_name, sizeof plan->impl_name, "%s:%s:%s", op_name, kernel_name,
+             convkit_isa_name(isa));
+    memcpy(plan->out_dims, out_dims, sizeof plan->out_dims);
     return plan;
 }
 

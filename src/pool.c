@@ -145,10 +145,9 @@ static convkit_status_t ck_pool_create(const convkit_pool2d_params_t *p, bool is
     uint32_t isa;
     CK_TRY(ck_plan_isa(p->isa, &isa));
     const ck_pool_kernels_t *k = ck_select_pool(isa);
-    char name[64];
-    snprintf(name, sizeof name, "%s:%s:%s", is_1d ? "max_pool1d" : "max_pool2d", k->name,
-             convkit_isa_name(k->isa));
-    ck_pool_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_MAX_POOL, k->isa, name);
+    ck_pool_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_MAX_POOL,
+                                         is_1d ? "max_pool1d" : "max_pool2d", k->name, k->isa,
+                                         dst_dims);
     if (plan == NULL) return CONVKIT_ERROR_OUT_OF_MEMORY;
     plan->problem = pr;
     plan->kernels = k;
@@ -156,7 +155,6 @@ static convkit_status_t ck_pool_create(const convkit_pool2d_params_t *p, bool is
     plan->src_count = ck_tensor_numel(&pr.src);
     plan->dst_count = ck_tensor_numel(&pr.dst);
     plan->window_work = ck_mul_sat(oh * ow, ck_mul_sat(pr.kernel_h, pr.kernel_w));
-    memcpy(plan->base.out_dims, dst_dims, sizeof dst_dims);
     *out = &plan->base;
     ck_clear_error();
     return CONVKIT_SUCCESS;
