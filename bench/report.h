@@ -1,0 +1,24 @@
+/*
+ * report.h - turns the collected results into one table per suite (layer,
+ * shape, convkit time, GFLOP/s or GB/s, % of peak, x oneDNN, x scalar) and
+ * a JSON summary of medians and ratios that the regression checker reads.
+ * A ratio "x peer" is peer_time / convkit_time of the medians over the
+ * repetitions: above 1 means convkit is faster.
+ */
+#ifndef CONVKIT_BENCH_REPORT_H
+#define CONVKIT_BENCH_REPORT_H
+
+#include <stdio.h>
+
+#include "machine.h"
+#include "suites.h"
+
+/* Per-case metadata the suites record at registration (for the table). */
+void ckb_report_note_case(const char *suite, const char *problem, const char *shape_text,
+                          double flops, double bytes, unsigned isa);
+
+/* Prints the tables to `out` and writes the JSON summary to `json_path`
+ * (if not NULL).  Returns 0 on success. */
+int ckb_report(FILE *out, const char *json_path, const ckb_machine_t *m);
+
+#endif /* CONVKIT_BENCH_REPORT_H */

@@ -1,0 +1,52 @@
+/*
+ * suites.h - the benchmark suites and the options they share.  Each suite
+ * registers, for every problem, one case per implementation ("peer"):
+ *   convkit      convkit at the process ISA cap (the subject)
+ *   onednn_any   oneDNN with the layouts it prefers (conv), or its pooling
+ *   onednn_nchw  oneDNN on plain NCHW tensors (conv only)
+ *   scalar       convkit's own scalar reference (params.isa = SCALAR): the floor
+ * Case names are "<suite>/<problem>/<peer>", e.g.
+ *   "conv_fwd/resnet_50:res2a_branch2b/mb1/onednn_nchw"
+ * so the report can pair every peer with the convkit case of the same
+ * problem.
+ */
+#ifndef CONVKIT_BENCH_SUITES_H
+#define CONVKIT_BENCH_SUITES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shapes.h"
+
+#define CKB_PEER_CONVKIT "convkit"
+#define CKB_PEER_ONEDNN_ANY "onednn_any"
+#define CKB_PEER_ONEDNN_NCHW "onednn_nchw"
+#define CKB_PEER_SCALAR "scalar"
+
+typedef struct ckb_options {
+    const char *shapes_dir; /* benchdnn folder, or NULL: built-in ResNet-50 lists */
+    int64_t minibatches[4]; /* e.g. {1, 8}; 0 ends the list */
+    int max_cases;          /* per suite and shape file, 0 = all (the smoke run uses a few) */
+    double min_time;        /* per repetition, seconds (0 = default) */
+    bool with_onednn;       /* oneDNN peers registered (false if built without it) */
+    bool with_scalar;       /* the scalar-reference floor registered */
+} ckb_options_t;
+
+typedef struct ckb_suite {
+    const char *name;        /* "conv_fwd", "conv_bwd_data", "conv_bwd_weights", "pool_fwd",
+                                "pool_bwd", "unfold", "fold", "pad" */
+    const char *description; /* one line for --list */
+    bool is_compute;         /* GFLOP/s and % of FMA peak (else GB/s, % of copy bandwidth) */
+    bool in_default;         /* run by the main-job command */
+    /* Registers the suite's cases; returns the number registered, or -1
+     * with a message on stderr (e.g. a shape file that does not parse). */
+    int (*register_cases)(const ckb_options_t *opts);
+} ckb_suite_t;
+
+/* All suites, in table order; NULL-terminated. */
+extern const ckb_suite_t *const ckb_suites[];
+
+/* Whether this binary was built with oneDNN (Debian's libdnnl-dev). */
+bool ckb_have_onednn(void);
+
+#endif /* CONVKIT_BENCH_SUITES_H */
