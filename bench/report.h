@@ -18,7 +18,16 @@ void ckb_report_note_case(const char *suite, const char *problem, const char *sh
                           double flops, double bytes, unsigned isa);
 
 /* Prints the tables to `out` and writes the JSON summary to `json_path`
- * (if not NULL).  Returns 0 on success. */
+ * (if not NULL).  Returns 0 on success.  The summary:
+ *   {"schema": 1, "convkit_version", "isa" (the cap), "threads", "repetitions",
+ *    "machine": {"peak_gflops": {"<isa>": GFLOP/s, ...}, "copy_gbps"},
+ *    "cases": [{"suite", "problem", "shape", "convkit_seconds", "gflops"|null,
+ *               "gbps"|null, "peak_fraction"|null,
+ *               "peer_seconds": {"<peer>": s}, "ratios": {"<peer>": peer s / convkit s}}],
+ *    "errors": [{"suite", "problem", "peer", "message"}]}
+ * Times are medians over the repetitions.  A case whose convkit run is
+ * absent or errored is not in "cases"; an absent or errored peer is not in
+ * its case's "peer_seconds"/"ratios"; every errored run is in "errors". */
 int ckb_report(FILE *out, const char *json_path, const ckb_machine_t *m);
 
 #endif /* CONVKIT_BENCH_REPORT_H */

@@ -32,7 +32,10 @@ typedef struct ckb_shape_list {
 int ckb_shapes_read(const char *path, bool is_pool, int64_t mb_override, ckb_shape_list_t *list);
 
 /* Parses one descriptor line (no comment, no newline). Returns 0 on success,
- * 1 for a 3-D line (skipped), -1 on a syntax error. */
+ * 1 for a line that is skipped (3-D, or an output size that only cropping
+ * could give: benchdnn's bottom/right padding <= -stride), -1 on a syntax
+ * error.  Every shape returned satisfies, per dim,
+ * oh == (ih + pt + pb - ((kh - 1) * dh + 1)) / sh + 1 with all pads >= 0. */
 int ckb_shape_parse(const char *line, bool is_pool, ckb_shape_t *out);
 
 /* The built-in ResNet-50 lists used when the shape folder is absent. */

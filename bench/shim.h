@@ -43,7 +43,9 @@ void ckb_set_counter(ckb_state_t *s, const char *name, double value);
 
 /* Parses and removes the --benchmark_* flags from argv, runs every
  * registered case (console output as usual, JSON through
- * --benchmark_out=FILE), and keeps the results.  Returns 0 on success. */
+ * --benchmark_out=FILE), and keeps the results.  Returns 0 on success;
+ * non-zero, without running anything, if a --benchmark_* flag is left that
+ * Google Benchmark did not recognise.  Other arguments stay in argv. */
 int ckb_run(int *argc, char **argv);
 
 /* One measured repetition of one case (aggregates are not kept). */
