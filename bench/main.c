@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -63,6 +64,36 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Cores' worth of CPU time used by everything else (this process sleeps)
+ * over `seconds`, from /proc/stat; 0 if unavailable. */
+static double other_cpu_use(double seconds)
+{
+    double t[2] = {0, 0}, idle[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            struct timespec ts = {0, (long)(seconds * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+        FILE *f = fopen("/proc/stat", "r");
+        if (f == NULL)
+            return 0;
+        unsigned long long v[8] = {0};
+        int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                       &v[3], &v[4], &v[5], &v[6], &v[7]);
+        fclose(f);
+        if (n < 4)
+            return 0;
+        for (int i = 0; i < 8; i++)
+            t[k] += (double)v[i];
+        idle[k] = (double)v[3] + (double)v[4];
+    }
+    double total = t[1] - t[0];
+    if (total <= 0)
+        return 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return (1.0 - (idle[1] - idle[0]) / total) * (double)(cores > 0 ? cores : 1);
 }
 
 static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
@@ -354,6 +385,15 @@ int main(int argc, char **argv)
         printf("; min time %g s\n", opts.min_time);
     else
         printf("; min time: Google Benchmark's default\n");
+    fflush(stdout);
+
+    /* Every figure assumes an otherwise idle machine (docs: check `uptime`):
+     * sample what other processes use while this one sleeps 0.2 s. */
+    double busy_cores = other_cpu_use(0.2);
+    if (busy_cores >= 0.3)
+        printf("  warning:  other processes are using %.1f cores: peaks, times and ratios will be\n"
+               "            noisy (check `uptime`, wait for an idle machine)\n",
+               busy_cores);
     fflush(stdout);
 
     ckb_machine_t machine;
