@@ -39,8 +39,9 @@ static void usage(FILE *f)
             "  --mb LIST            minibatches, up to 3, comma-separated (default: 1,8)\n"
             "  --max-cases N        at most N problems per suite and shape file (0 = all)\n"
             "  --threads N          threads for convkit and oneDNN (default: 1)\n"
-            "  --min-time S         seconds per repetition of each case (default: Google\n"
-            "                       Benchmark's own)\n"
+            "  --min-time S         seconds per repetition of each case (default: 0.1;\n"
+            "                       Google Benchmark's own 0.5 makes the default run\n"
+            "                       take over 10 minutes)\n"
             "  --no-onednn          do not run the oneDNN peers\n"
             "  --no-scalar          do not run the scalar-reference peer\n"
             "  --json FILE          JSON summary (default: convkit-bench.json)\n"
@@ -295,7 +296,7 @@ int main(int argc, char **argv)
         }
     }
     opts.max_cases = (int)(max_cases >= 0 ? max_cases : smoke ? 2 : 0);
-    opts.min_time = min_time > 0 ? min_time : smoke ? 0.01 : 0.0;
+    opts.min_time = min_time > 0 ? min_time : smoke ? 0.01 : 0.1;
     opts.with_onednn = ckb_have_onednn() && !no_onednn;
     opts.with_scalar = !no_scalar;
     if (json_path == NULL)
