@@ -10,11 +10,17 @@ slower or faster than the one that made the baseline does not trip the gate.
 
 Modes (python3 standard library only):
 
-  check-regression.py --baseline bench/baseline.json --current run.json [--tolerance T]
+  check-regression.py --baseline bench/baseline.json --current run.json
+                      [--current rerun.json ...] [--tolerance T] [--rerun-filter FILE]
       Prints one row per baseline (case, peer): baseline ratio, current
       ratio, change and verdict.  Exits 1 when any current ratio is below
       baseline * (1 - T), or when a baseline case or peer is missing from
       the run; 0 otherwise.  T defaults to the baseline's "tolerance".
+      With several --current runs a ratio counts with its best value over
+      the runs that have it: a regression must show in every run (the gate
+      re-runs the cases that fail once, to tell noise from a regression).
+      --rerun-filter writes a --benchmark_filter regex selecting the cases
+      that came out SLOWER (empty file when none).
 
   check-regression.py --validate run.json [--expect-suites a,b,...] [--expect-peers p,...]
       Checks the run's JSON against the schema (and, optionally, that every
@@ -39,7 +45,7 @@ import sys
 
 SCHEMA = 1
 BASELINE_SCHEMA = 1
-DEFAULT_TOLERANCE = 0.30
+DEFAULT_TOLERANCE = 0.40
 # A ratio is peer/convkit of medians; the summary stores both, so a ratio
 # that disagrees with them by more than this (relative) is a writer bug.
 RATIO_CONSISTENCY = 0.02
@@ -142,6 +148,29 @@ def run_cases(run):
     return {f"{c['suite']}/{c['problem']}": dict(c["ratios"]) for c in run["cases"]}
 
 
+def best_of(runs):
+    """run_cases of several runs merged: each ratio's best (largest) value."""
+    merged = {}
+    for run in runs:
+        for key, ratios in run_cases(run).items():
+            m = merged.setdefault(key, {})
+            for peer, r in ratios.items():
+                if r is not None and (m.get(peer) is None or r > m[peer]):
+                    m[peer] = r
+                else:
+                    m.setdefault(peer, None)
+    return merged
+
+
+# Characters with a meaning in Google Benchmark's filter (POSIX extended or
+# ECMAScript regex); every other character of a case name stands for itself.
+REGEX_SPECIAL = set(".^$|?*+()[]{}\\")
+
+
+def regex_escape(text):
+    return "".join("\\" + ch if ch in REGEX_SPECIAL else ch for ch in text)
+
+
 def validate_baseline(base):
     errs = []
     if not isinstance(base, dict):
@@ -176,9 +205,9 @@ def fmt_ratio(r):
     return f"{r:.3g}"
 
 
-def compare(base, run, tol, out):
+def compare(base, runs, tol, out):
     """Prints the table; returns (failures, rows)."""
-    current = run_cases(run)
+    current = best_of(runs)
     rows = []
     failures = []
     for key in base["cases"]:
@@ -216,6 +245,9 @@ def compare(base, run, tol, out):
     print(file=out)
     print(f"ratio = peer median time / convkit median time (> 1: convkit faster); "
           f"a row fails when current < baseline x (1 - {tol:g}) or is missing.", file=out)
+    if len(runs) > 1:
+        print(f"current = the best ratio of {len(runs)} runs (a regression must show in each).",
+              file=out)
     if extra:
         print(f"{len(extra)} case(s) of the run are not in the baseline (not checked).", file=out)
     return failures, rows
@@ -224,20 +256,28 @@ def compare(base, run, tol, out):
 def cmd_check(args):
     try:
         base = load_json(args.baseline, "baseline")
-        run = load_json(args.current, "run")
+        runs = [load_json(path, "run") for path in args.current]
     except Invalid as e:
         print(f"check-regression: {e}", file=sys.stderr)
         return 1
-    errs = validate_baseline(base) + validate_run(run, "run")
+    errs = validate_baseline(base)
+    for path, run in zip(args.current, runs):
+        errs += validate_run(run, path)
     if errs:
         for e in errs:
             print(f"check-regression: invalid input: {e}", file=sys.stderr)
         return 1
     tol = args.tolerance if args.tolerance is not None else base["tolerance"]
-    if run.get("repetitions", 0) < 5:
-        print(f"note: the run has {run['repetitions']} repetition(s); the baseline was made "
-              f"from medians of 5 or more, so expect noise.")
-    failures, rows = compare(base, run, tol, sys.stdout)
+    for path, run in zip(args.current, runs):
+        if run["repetitions"] < 5:
+            print(f"note: {path} has {run['repetitions']} repetition(s); the baseline was made "
+                  f"from medians of 5 or more, so expect noise.")
+    failures, rows = compare(base, runs, tol, sys.stdout)
+    if args.rerun_filter:
+        slower = sorted({key for key, _, verdict in failures if verdict == "SLOWER"})
+        with open(args.rerun_filter, "w", encoding="utf-8") as f:
+            if slower:
+                f.write("^(" + "|".join(regex_escape(k) for k in slower) + ")/\n")
     if failures:
         print(f"\nFAIL: {len(failures)} of {len(rows)} ratio(s) regressed or missing:")
         for key, peer, verdict in failures:
@@ -347,7 +387,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         description="convkit's performance regression gate (see the module docstring).")
     ap.add_argument("--baseline", help="committed baseline (bench/baseline.json)")
-    ap.add_argument("--current", help="JSON summary of a convkit-bench run (--json FILE)")
+    ap.add_argument("--current", action="append",
+                    help="JSON summary of a convkit-bench run (--json FILE); repeat it to "
+                         "count each ratio's best value over several runs")
     ap.add_argument("--tolerance", type=float,
                     help="allowed relative drop of a ratio (default: the baseline's; "
                          f"{DEFAULT_TOLERANCE} for --refresh)")
@@ -356,6 +398,8 @@ def main(argv=None):
                                             "must have a case")
     ap.add_argument("--expect-peers", help="with --validate: comma-separated peers that "
                                            "must have a ratio")
+    ap.add_argument("--rerun-filter", metavar="FILE",
+                    help="write a --benchmark_filter regex of the SLOWER cases to FILE")
     ap.add_argument("--refresh", action="store_true", help="write a baseline from --current")
     ap.add_argument("--out", help="with --refresh: the baseline file to write")
     ap.add_argument("--note", help="with --refresh: how the baseline was produced")
@@ -366,8 +410,9 @@ def main(argv=None):
             ap.error("--validate takes no --baseline/--current/--refresh")
         return cmd_validate(args)
     if args.refresh:
-        if not args.current or not args.out:
-            ap.error("--refresh needs --current RUN_JSON and --out BASELINE_JSON")
+        if not args.current or len(args.current) != 1 or not args.out:
+            ap.error("--refresh needs one --current RUN_JSON and --out BASELINE_JSON")
+        args.current = args.current[0]
         return cmd_refresh(args)
     if not args.baseline or not args.current:
         ap.error("give --baseline and --current, or --validate, or --refresh")

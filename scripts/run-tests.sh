@@ -3,7 +3,9 @@
 # installs the Debian packages it needs (a no-op when present), then runs
 # two CMake workflows (configure, build, test), each failing on any warning:
 #   release  Release build: Criterion suites once per ISA cap, PyTorch
-#            parity, install + consumer build, exported-symbol check
+#            parity, install + consumer build, exported-symbol check, the
+#            regression checker's tests, a smoke run of every benchmark
+#            suite (convkit-bench --smoke) and convkit-info
 #   asan     Debug build with AddressSanitizer + UndefinedBehaviorSanitizer:
 #            the same suite again (see CMakePresets.json for what it skips)
 # Exits non-zero on the first failure.
@@ -13,7 +15,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-packages.sh \
   build-essential cmake ninja-build pkg-config \
-  libcriterion-dev libsleef-dev python3-torch python3-numpy qemu-user
+  libcriterion-dev libsleef-dev python3-torch python3-numpy qemu-user \
+  libbenchmark-dev libdnnl-dev
 
 mkdir -p build
 summary=()

@@ -206,6 +206,37 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("1 case(s) of the run are not in the baseline", out)
 
+    # -- several runs: a regression must reproduce --------------------------------
+
+    def test_best_of_runs_passes_noise_and_fails_a_reproduced_regression(self):
+        run = base_run()
+        base = self.write("base.json", baseline_from(run))
+        slowed = scale_ratio(run, "conv_fwd", "resnet_50:res3a_branch2a/mb1", "scalar", 0.5)
+        once = self.write("slowed.json", slowed)
+        again = self.write("again.json", slowed)
+        fine = self.write("fine.json", run)
+        rc, out = self.checker("--baseline", base, "--current", once, "--current", fine)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("best ratio of 2 runs", out)
+        rc, out = self.checker("--baseline", base, "--current", once, "--current", again)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("conv_fwd/resnet_50:res3a_branch2a/mb1 x scalar: SLOWER", out)
+
+    def test_rerun_filter_selects_the_slower_cases(self):
+        run = base_run()
+        run["cases"][0]["problem"] = "resnet_50:res2a_branch2b*3/mb1"  # regex characters
+        slowed = scale_ratio(run, "conv_fwd", "resnet_50:res2a_branch2b*3/mb1", "onednn_any", 0.4)
+        slowed = scale_ratio(slowed, "pool_fwd", "resnet_50:pool1/mb1", "scalar", 0.4)
+        flt = os.path.join(self.tmp.name, "filter.txt")
+        rc, out = self.check(baseline_from(run), slowed, "--rerun-filter", flt)
+        self.assertEqual(rc, 1, out)
+        with open(flt, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "^(conv_fwd/resnet_50:res2a_branch2b\\*3/mb1|"
+                                       "pool_fwd/resnet_50:pool1/mb1)/\n")
+        rc, out = self.check(baseline_from(run), run, "--rerun-filter", flt)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(os.path.getsize(flt), 0)
+
     # -- malformed input ------------------------------------------------------
 
     def test_malformed_json_fails_with_a_message(self):

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# smoke.sh CONVKIT_BENCH PYTHON3 CHECKER [CONVKIT_BENCH_ARGS...]
+# CI's smoke run of every benchmark suite, so the benchmark code cannot rot:
+#   convkit-bench --smoke (every suite, 2 problems per suite and shape file,
+#   minibatch 1, one repetition of >= 0.01 s) --json <tmp>
+# must succeed, print a table per suite, and write a JSON summary that the
+# regression checker validates (check-regression.py --validate) with a case
+# in every suite `convkit-bench --list` names and a ratio against the
+# scalar peer, and against both oneDNN peers when the binary has oneDNN.
+# Extra arguments go to convkit-bench (the asan preset passes --shapes with
+# the tiny shape files of tests/bench/shapes).
+set -euo pipefail
+bench=$1 python=$2 checker=$3
+shift 3
+fail() { echo "FAIL: $*"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+suites=$("$bench" --list | sed -nE 's/^  [* ] ([a-z0-9_]+) .*/\1/p' | paste -sd, -)
+[ -n "$suites" ] || fail "convkit-bench --list names no suite"
+echo "== suites: $suites"
+
+echo "== $bench --smoke $* --json $tmp/smoke.json"
+"$bench" --smoke "$@" --json "$tmp/smoke.json" | tee "$tmp/out.txt"
+
+peers=scalar
+if grep -Eq '^  oneDNN: +present$' "$tmp/out.txt"; then
+  peers=scalar,onednn_any,onednn_nchw
+else
+  echo "note: convkit-bench reports oneDNN absent; its peers are not expected"
+fi
+for s in ${suites//,/ }; do
+  grep -Eq "^$s - " "$tmp/out.txt" || fail "no table for suite $s"
+done
+
+echo "== check-regression.py --validate (suites: $suites; peers: $peers)"
+"$python" "$checker" --validate "$tmp/smoke.json" --expect-suites "$suites" --expect-peers "$peers"
