@@ -27,10 +27,11 @@ Modes (python3 standard library only):
       listed suite has at least one case and every listed peer at least one
       ratio).  Exits 1 with a message per problem.
 
-  check-regression.py --refresh --current run.json --out bench/baseline.json
-                      [--tolerance T] [--note TEXT]
-      Writes a baseline holding the run's ratios (every numeric one), the
-      tolerance and a note on how it was produced.
+  check-regression.py --refresh --current run.json [--current run2.json ...]
+                      --out bench/baseline.json [--tolerance T] [--note TEXT]
+      Writes a baseline holding the run's ratios (every numeric one; with
+      several runs, each ratio's median over them), the tolerance and a
+      note on how it was produced.
 
 Exit status: 0 pass, 1 regression / invalid input, 2 usage error.
 """
@@ -41,6 +42,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import sys
 
 SCHEMA = 1
@@ -319,24 +321,31 @@ def cmd_validate(args):
 
 def cmd_refresh(args):
     try:
-        run = load_json(args.current, "run")
+        runs = [load_json(path, "run") for path in args.current]
     except Invalid as e:
         print(f"check-regression: {e}", file=sys.stderr)
         return 1
-    errs = validate_run(run, "run")
+    errs = []
+    for path, run in zip(args.current, runs):
+        errs += validate_run(run, path)
     if errs:
         for e in errs:
             print(f"check-regression: invalid: {e}", file=sys.stderr)
         return 1
+    run = runs[0]
     tol = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE
     if not 0 <= tol < 1:
         print("check-regression: --tolerance must be in [0, 1)", file=sys.stderr)
         return 2
+    values = {}  # key -> peer -> [ratio per run that has it]
+    for one in runs:
+        for key, ratios in run_cases(one).items():
+            for peer, r in ratios.items():
+                if r is not None:
+                    values.setdefault(key, {}).setdefault(peer, []).append(r)
     cases = {}
-    for key, ratios in run_cases(run).items():
-        kept = {p: float(f"{r:.6g}") for p, r in sorted(ratios.items()) if r is not None}
-        if kept:
-            cases[key] = kept
+    for key, peers in values.items():
+        cases[key] = {p: float(f"{statistics.median(v):.6g}") for p, v in sorted(peers.items())}
     if not cases:
         print("check-regression: the run has no ratios to keep", file=sys.stderr)
         return 1
@@ -349,7 +358,8 @@ def cmd_refresh(args):
             "convkit_version": run["convkit_version"],
             "isa": run["isa"],
             "threads": run["threads"],
-            "repetitions": run["repetitions"],
+            "repetitions": min(r["repetitions"] for r in runs),
+            "runs": len(runs),
             "machine": {
                 "cpu": cpu_model(),
                 "cores": os.cpu_count(),
@@ -359,16 +369,17 @@ def cmd_refresh(args):
         },
         "cases": cases,
     }
-    if run["repetitions"] < 5:
-        print(f"warning: the run has {run['repetitions']} repetition(s); the gate's baseline "
-              f"should be medians of at least 5", file=sys.stderr)
+    if min(r["repetitions"] for r in runs) < 5:
+        print("warning: a run has fewer than 5 repetitions; the gate's baseline should be "
+              "medians of at least 5", file=sys.stderr)
     tmp = args.out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(base, f, indent=2)
         f.write("\n")
     os.replace(tmp, args.out)
     n = sum(len(v) for v in cases.values())
-    print(f"wrote {args.out}: {len(cases)} case(s), {n} ratio(s), tolerance {tol:g}")
+    print(f"wrote {args.out}: {len(cases)} case(s), {n} ratio(s) (median of {len(runs)} "
+          f"run(s)), tolerance {tol:g}")
     return 0
 
 
@@ -410,9 +421,8 @@ def main(argv=None):
             ap.error("--validate takes no --baseline/--current/--refresh")
         return cmd_validate(args)
     if args.refresh:
-        if not args.current or len(args.current) != 1 or not args.out:
-            ap.error("--refresh needs one --current RUN_JSON and --out BASELINE_JSON")
-        args.current = args.current[0]
+        if not args.current or not args.out:
+            ap.error("--refresh needs --current RUN_JSON and --out BASELINE_JSON")
         return cmd_refresh(args)
     if not args.baseline or not args.current:
         ap.error("give --baseline and --current, or --validate, or --refresh")

@@ -18,8 +18,9 @@
 # too much for a single run to tell (see the note in bench/baseline.json).
 #
 #   bash scripts/run-bench-gate.sh                 run the gate
-#   bash scripts/run-bench-gate.sh --refresh       run the same cases once and rewrite
-#                                                  bench/baseline.json from them
+#   bash scripts/run-bench-gate.sh --refresh       run the same cases 3 times and rewrite
+#                                                  bench/baseline.json with each ratio's
+#                                                  median (CONVKIT_GATE_RUNS=N: N runs)
 #   ... --tolerance T                              with --refresh: the tolerance to
 #                                                  store (default: keep the current one);
 #                                                  without: override it for this check
@@ -57,7 +58,8 @@ TOLERANCE_REASON="measured on this shared 2-core VM (other jobs running): 5 runs
 cases; between two runs a ratio dropped by a median 25%, p90 42%, max 58% (single-thread
 timings vary 10-20% per repetition here). At 0.4 a single run would fail 1.2% of its ratios
 (13 of 20 run pairs had one), so the gate re-runs the failing cases and keeps each ratio's
-better value: expected false failures ~2% of gate runs. It catches convkit getting about
+better value: expected false failures ~2% of gate runs against a one-run baseline, fewer
+against this median of runs. It catches convkit getting about
 1.7x slower relative to a peer when that reproduces; x scalar is ~1 today (convkit runs the
 scalar reference), so it checks nothing fell below the reference path."
 shapes=${CONVKIT_SHAPES:-../shared/shapes/benchdnn}
@@ -73,32 +75,45 @@ bash scripts/ensure-packages.sh build-essential cmake ninja-build pkg-config lib
 cmake --workflow --preset main
 echo
 
-json=build/main/bench-gate.json
-echo "== build/main/bench/convkit-bench --shapes $shapes ${GATE_ARGS[*]} --json $json"
-build/main/bench/convkit-bench --shapes "$shapes" "${GATE_ARGS[@]}" --json "$json" |
-  tee build/main/bench-gate.txt
-grep -Eq '^  oneDNN: +present$' build/main/bench-gate.txt || {
-  echo "run-bench-gate.sh: convkit-bench was built without oneDNN; the gate needs its ratios" >&2
-  exit 1
+run_cases() { # NAME [EXTRA_ARGS...]: runs the gate's cases into build/main/NAME.{json,txt}
+  local name=$1
+  shift
+  echo "== build/main/bench/convkit-bench --shapes $shapes ${GATE_ARGS[*]} $* --json build/main/$name.json"
+  build/main/bench/convkit-bench --shapes "$shapes" "${GATE_ARGS[@]}" "$@" \
+    --json "build/main/$name.json" | tee "build/main/$name.txt"
+  grep -Eq '^  oneDNN: +present$' "build/main/$name.txt" || {
+    echo "run-bench-gate.sh: convkit-bench was built without oneDNN; the gate needs its ratios" >&2
+    exit 1
+  }
+  echo
 }
-echo
 
 if [ "$refresh" -eq 1 ]; then
+  runs=${CONVKIT_GATE_RUNS:-3}
+  currents=()
+  for i in $(seq 1 "$runs"); do
+    echo "== refresh run $i of $runs"
+    run_cases "bench-gate-refresh-$i"
+    currents+=(--current "build/main/bench-gate-refresh-$i.json")
+  done
   if [ -z "$tolerance" ]; then
     tolerance=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tolerance"])' \
       bench/baseline.json 2>/dev/null || echo 0.4)
   fi
   cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || uname -m)
-  isa=$(sed -nE 's/^  ISA: +detected ([a-z0-9]+).*/\1/p' build/main/bench-gate.txt)
+  isa=$(sed -nE 's/^  ISA: +detected ([a-z0-9]+).*/\1/p' build/main/bench-gate-refresh-1.txt)
   note="Produced by 'bash scripts/run-bench-gate.sh --refresh' on $(date -u +%Y-%m-%d), on $cpu
-($(nproc) cores, best ISA $isa; a shared VM): convkit-bench --shapes <benchdnn> ${GATE_ARGS[*]}
-(medians of 5 interleaved repetitions, peers in the same process).  Tolerance $tolerance: $TOLERANCE_REASON"
-  python3 bench/check-regression.py --refresh --current "$json" --out bench/baseline.json \
+($(nproc) cores, best ISA $isa; a shared VM): $runs runs of convkit-bench --shapes <benchdnn>
+${GATE_ARGS[*]} (each a median of 5 interleaved repetitions, peers in the same process); each
+ratio is the median of the $runs runs.  Tolerance $tolerance: $TOLERANCE_REASON"
+  python3 bench/check-regression.py --refresh "${currents[@]}" --out bench/baseline.json \
     --tolerance "$tolerance" --note "$(tr '\n' ' ' <<<"$note" | sed 's/  */ /g; s/ $//')"
   echo "Review 'git diff bench/baseline.json' and commit it with the change that moved the ratios."
 else
   check=(python3 bench/check-regression.py --baseline bench/baseline.json
          ${tolerance:+--tolerance "$tolerance"})
+  run_cases bench-gate
+  json=build/main/bench-gate.json
   filter=build/main/bench-gate.rerun-filter
   if "${check[@]}" --current "$json" --rerun-filter "$filter"; then
     exit 0
@@ -106,12 +121,8 @@ else
   if [ ! -s "$filter" ]; then
     exit 1 # nothing to re-run: a case or peer is missing
   fi
-  rerun=build/main/bench-gate-rerun.json
   echo
   echo "== confirming: running the cases that came out slower once more"
-  echo "== build/main/bench/convkit-bench --shapes $shapes ${GATE_ARGS[*]} --benchmark_filter=$(cat "$filter") --json $rerun"
-  build/main/bench/convkit-bench --shapes "$shapes" "${GATE_ARGS[@]}" \
-    "--benchmark_filter=$(cat "$filter")" --json "$rerun" | tee build/main/bench-gate-rerun.txt
-  echo
-  "${check[@]}" --current "$json" --current "$rerun"
+  run_cases bench-gate-rerun "--benchmark_filter=$(cat "$filter")"
+  "${check[@]}" --current "$json" --current build/main/bench-gate-rerun.json
 fi

@@ -340,6 +340,25 @@ class CheckerTest(unittest.TestCase):
         rc, out = self.checker("--baseline", out_path, "--current", self.write("r3.json", slowed))
         self.assertEqual(rc, 1, out)
 
+    def test_refresh_from_several_runs_keeps_the_median(self):
+        runs = [base_run() for _ in range(3)]
+        for run, r in zip(runs, (0.8, 1.3, 1.0)):
+            c = run["cases"][3]  # unfold: scalar ratio only
+            c["ratios"]["scalar"] = r
+            c["peer_seconds"]["scalar"] = c["convkit_seconds"] * r
+        del runs[2]["cases"][0]  # a case missing from one run keeps the others' median
+        out_path = os.path.join(self.tmp.name, "median.json")
+        paths = [self.write(f"run{i}.json", run) for i, run in enumerate(runs)]
+        rc, out = self.checker("--refresh", *[a for p in paths for a in ("--current", p)],
+                               "--out", out_path)
+        self.assertEqual(rc, 0, out)
+        with open(out_path, encoding="utf-8") as f:
+            base = json.load(f)
+        self.assertEqual(base["cases"]["unfold/resnet_50:res2a_branch2b/mb1"], {"scalar": 1.0})
+        self.assertEqual(base["cases"]["conv_fwd/resnet_50:res2a_branch2b/mb1"]["scalar"], 1.0)
+        self.assertEqual(base["produced"]["runs"], 3)
+        self.assertEqual(base["tolerance"], 0.4)
+
     def test_usage_errors(self):
         rc, _ = self.checker("--baseline", "x.json")
         self.assertEqual(rc, 2)
