@@ -159,6 +159,11 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Google Benchmark's argv copy; freed at exit so every return path of main
+ * (usage errors, --help, --list) leaves nothing behind. */
+static char **gb_argv;
+static void free_gb_argv(void) { free(gb_argv); }
+
 int main(int argc, char **argv)
 {
     const double t_start = now_seconds();
@@ -170,9 +175,10 @@ int main(int argc, char **argv)
     long gb_reps = 1;
 
     /* Google Benchmark's argv: argv[0], the --benchmark_* flags, two injected. */
-    char **gb_argv = calloc((size_t)argc + 3, sizeof *gb_argv);
+    gb_argv = calloc((size_t)argc + 3, sizeof *gb_argv);
     if (gb_argv == NULL)
         return 1;
+    atexit(free_gb_argv);
     int gb_argc = 0;
     gb_argv[gb_argc++] = argv[0];
 
@@ -453,6 +459,5 @@ int main(int argc, char **argv)
     }
     printf("total time %.0f s\n", now_seconds() - t_start);
     free(sel);
-    free(gb_argv);
     return status;
 }
