@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <convkit.h>
+
 #include "shapes.h"
 #include "shim.h"
 #include "suites.h"
@@ -40,6 +42,8 @@ struct ckb_item {
     int (*setup)(ckb_item_t *it, char *err, size_t err_size);
     void (*teardown)(ckb_item_t *it);
     void (*destroy)(ckb_item_t *it); /* frees what registration made, and it */
+    /* One timed execution: 0, or -1 with a message in error[]. */
+    int (*run)(ckb_item_t *it);
     size_t bytes;                    /* what setup allocates, about */
     bool failed;                     /* error[] says why; every run skips */
     char error[320];                 /* kept here: the shim may keep the pointer */
@@ -62,6 +66,15 @@ void ckb_item_fail(ckb_item_t *it, const char *fmt, ...)
 /* Before the timing loop: sets the case up if needed.  Returns false after
  * calling ckb_skip_with_error (the case function must then return). */
 bool ckb_item_acquire(ckb_state_t *s, ckb_item_t *it);
+
+/* The case function every suite registers (user = the ckb_item_t): sets
+ * the item up, then calls it->run once per timed iteration, stopping with
+ * its message on the first failure. */
+void ckb_item_case_fn(ckb_state_t *s, void *user);
+
+/* it->run's convkit epilogue: 0 on success, else -1 with the status name
+ * and convkit_last_error() in it->error. */
+int ckb_item_convkit_status(ckb_item_t *it, convkit_status_t status);
 
 /* ---- buffers --------------------------------------------------------------------- */
 

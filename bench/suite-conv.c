@@ -109,8 +109,9 @@ static void conv_destroy(ckb_item_t *it)
 }
 
 /* One run; 0 or -1 with a message in c->item.error. */
-static int conv_run(conv_case_t *c)
+static int conv_run(ckb_item_t *it)
 {
+    conv_case_t *c = (conv_case_t *)it;
 #ifdef CONVKIT_BENCH_HAVE_ONEDNN
     if (c->dnn != NULL)
         return ckb_onednn_run(c->dnn, c->item.error, sizeof c->item.error);
@@ -127,24 +128,7 @@ static int conv_run(conv_case_t *c)
         st = convkit_conv_backward_weights(c->plan, c->src, c->dst, c->weight);
         break;
     }
-    if (st == CONVKIT_SUCCESS)
-        return 0;
-    snprintf(c->item.error, sizeof c->item.error, "convkit: %s: %s", convkit_status_string(st),
-             convkit_last_error());
-    return -1;
-}
-
-static void conv_case_fn(ckb_state_t *s, void *user)
-{
-    conv_case_t *c = user;
-    if (!ckb_item_acquire(s, &c->item))
-        return;
-    while (ckb_keep_running(s)) {
-        if (conv_run(c) != 0) {
-            ckb_skip_with_error(s, c->item.error);
-            break;
-        }
-    }
+    return ckb_item_convkit_status(it, st);
 }
 
 /* ---- registration ---------------------------------------------------------------- */
@@ -243,6 +227,7 @@ static conv_case_t *new_case(conv_dir_t dir, conv_peer_t peer, const convkit_con
         return NULL;
     c->item.setup = conv_setup;
     c->item.teardown = conv_teardown;
+    c->item.run = conv_run;
     c->item.destroy = conv_destroy;
     c->item.bytes = bytes;
     c->dir = dir;
@@ -366,7 +351,7 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
             conv_case_t *c = new_case(def->dir, PEER_CONVKIT, &p, (size_t)bytes);
             if (c == NULL)
                 goto oom;
-            ckb_register_case(def->name, problem, CKB_PEER_CONVKIT, conv_case_fn, &c->item, flops,
+            ckb_register_case(def->name, problem, CKB_PEER_CONVKIT, ckb_item_case_fn, &c->item, flops,
                               bytes, opts, 0);
             registered++;
 
@@ -376,7 +361,7 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
                 c = new_case(def->dir, PEER_SCALAR, &ps, (size_t)bytes);
                 if (c == NULL)
                     goto oom;
-                ckb_register_case(def->name, problem, CKB_PEER_SCALAR, conv_case_fn, &c->item,
+                ckb_register_case(def->name, problem, CKB_PEER_SCALAR, ckb_item_case_fn, &c->item,
                                   flops, bytes, opts,
                                   ckb_slow_case_iterations(flops / CKB_SCALAR_FLOPS_ESTIMATE, opts));
                 registered++;
@@ -389,7 +374,7 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
                     c = new_onednn_case(def->dir, peers[k], &s, &p, od);
                     if (c == NULL)
                         goto oom;
-                    ckb_register_case(def->name, problem, peer_names[k], conv_case_fn, &c->item,
+                    ckb_register_case(def->name, problem, peer_names[k], ckb_item_case_fn, &c->item,
                                       flops, bytes, opts, 0);
                     registered++;
                 }

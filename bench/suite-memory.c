@@ -77,21 +77,13 @@ static void mem_teardown(ckb_item_t *it)
 
 static void mem_destroy(ckb_item_t *it) { free(it); }
 
-static void mem_case_fn(ckb_state_t *s, void *user)
+/* One run; 0 or -1 with a message in c->item.error. */
+static int mem_run(ckb_item_t *it)
 {
-    mem_case_t *c = user;
-    if (!ckb_item_acquire(s, &c->item))
-        return;
-    while (ckb_keep_running(s)) {
-        convkit_status_t st = c->op == OP_PAD ? convkit_pad_execute(c->plan, c->in, c->out)
-                                              : convkit_fold_execute(c->plan, c->in, c->out);
-        if (st != CONVKIT_SUCCESS) {
-            snprintf(c->item.error, sizeof c->item.error, "convkit: %s: %s",
-                     convkit_status_string(st), convkit_last_error());
-            ckb_skip_with_error(s, c->item.error);
-            break;
-        }
-    }
+    mem_case_t *c = (mem_case_t *)it;
+    return ckb_item_convkit_status(it, c->op == OP_PAD
+                                           ? convkit_pad_execute(c->plan, c->in, c->out)
+                                           : convkit_fold_execute(c->plan, c->in, c->out));
 }
 
 /* ---- problems ------------------------------------------------------------------------ */
@@ -145,6 +137,7 @@ static mem_case_t *new_case(const mem_case_t *proto, uint32_t isa, const char *s
     convkit_plan_destroy(probe);
     c->item.setup = mem_setup;
     c->item.teardown = mem_teardown;
+    c->item.run = mem_run;
     c->item.destroy = mem_destroy;
     c->item.bytes = (size_t)(4 * (c->n_in + c->n_out));
     ckb_item_add(&c->item);
@@ -161,13 +154,13 @@ static int register_problem(const ckb_options_t *opts, const char *suite, const 
     if (c == NULL)
         return 0;
     ckb_report_note_case(suite, problem, text, 0.0, bytes, isa);
-    ckb_register_case(suite, problem, CKB_PEER_CONVKIT, mem_case_fn, &c->item, 0.0, bytes, opts,
+    ckb_register_case(suite, problem, CKB_PEER_CONVKIT, ckb_item_case_fn, &c->item, 0.0, bytes, opts,
                       0);
     int n = 1;
     if (opts->with_scalar) {
         c = new_case(proto, CONVKIT_ISA_SCALAR, suite, problem, NULL);
         if (c != NULL) {
-            ckb_register_case(suite, problem, CKB_PEER_SCALAR, mem_case_fn, &c->item, 0.0, bytes,
+            ckb_register_case(suite, problem, CKB_PEER_SCALAR, ckb_item_case_fn, &c->item, 0.0, bytes,
                               opts, 0);
             n++;
         }

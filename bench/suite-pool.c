@@ -119,8 +119,10 @@ static void pool_destroy(ckb_item_t *it)
     free(c);
 }
 
-static int pool_run(pool_case_t *c)
+/* One run; 0 or -1 with a message in c->item.error. */
+static int pool_run(ckb_item_t *it)
 {
+    pool_case_t *c = (pool_case_t *)it;
 #ifdef CONVKIT_BENCH_HAVE_ONEDNN
     if (c->dnn != NULL)
         return ckb_onednn_run(c->dnn, c->item.error, sizeof c->item.error);
@@ -128,24 +130,7 @@ static int pool_run(pool_case_t *c)
     convkit_status_t st =
         c->backward ? convkit_max_pool_backward(c->plan, c->dst, c->indices, c->src)
                     : convkit_max_pool_forward(c->plan, c->src, c->dst, c->indices);
-    if (st == CONVKIT_SUCCESS)
-        return 0;
-    snprintf(c->item.error, sizeof c->item.error, "convkit: %s: %s", convkit_status_string(st),
-             convkit_last_error());
-    return -1;
-}
-
-static void pool_case_fn(ckb_state_t *s, void *user)
-{
-    pool_case_t *c = user;
-    if (!ckb_item_acquire(s, &c->item))
-        return;
-    while (ckb_keep_running(s)) {
-        if (pool_run(c) != 0) {
-            ckb_skip_with_error(s, c->item.error);
-            break;
-        }
-    }
+    return ckb_item_convkit_status(it, st);
 }
 
 /* ---- shapes ------------------------------------------------------------------------ */
@@ -320,6 +305,7 @@ static pool_case_t *new_case(bool backward, const convkit_pool2d_params_t *p, si
         return NULL;
     c->item.setup = pool_setup;
     c->item.teardown = pool_teardown;
+    c->item.run = pool_run;
     c->item.destroy = pool_destroy;
     c->item.bytes = bytes;
     c->backward = backward;
@@ -381,7 +367,7 @@ static int register_pool(const ckb_options_t *opts, const char *suite, bool back
             pool_case_t *c = new_case(backward, &p, (size_t)bytes);
             if (c == NULL)
                 goto oom;
-            ckb_register_case(suite, problem, CKB_PEER_CONVKIT, pool_case_fn, &c->item, 0.0, bytes,
+            ckb_register_case(suite, problem, CKB_PEER_CONVKIT, ckb_item_case_fn, &c->item, 0.0, bytes,
                               opts, 0);
             registered++;
 
@@ -391,7 +377,7 @@ static int register_pool(const ckb_options_t *opts, const char *suite, bool back
                 c = new_case(backward, &ps, (size_t)bytes);
                 if (c == NULL)
                     goto oom;
-                ckb_register_case(suite, problem, CKB_PEER_SCALAR, pool_case_fn, &c->item, 0.0,
+                ckb_register_case(suite, problem, CKB_PEER_SCALAR, ckb_item_case_fn, &c->item, 0.0,
                                   bytes, opts, 0);
                 registered++;
             }
@@ -424,7 +410,7 @@ static int register_pool(const ckb_options_t *opts, const char *suite, bool back
                             c->item.bytes = ckb_onednn_footprint(d);
                         }
                     }
-                    ckb_register_case(suite, problem, peer_names[k], pool_case_fn, &c->item, 0.0,
+                    ckb_register_case(suite, problem, peer_names[k], ckb_item_case_fn, &c->item, 0.0,
                                       bytes, opts, 0);
                     registered++;
                 }

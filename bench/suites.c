@@ -115,6 +115,28 @@ static void make_room(size_t need, const ckb_item_t *keep)
     }
 }
 
+void ckb_item_case_fn(ckb_state_t *s, void *user)
+{
+    ckb_item_t *it = user;
+    if (!ckb_item_acquire(s, it))
+        return;
+    while (ckb_keep_running(s)) {
+        if (it->run(it) != 0) {
+            ckb_skip_with_error(s, it->error);
+            break;
+        }
+    }
+}
+
+int ckb_item_convkit_status(ckb_item_t *it, convkit_status_t status)
+{
+    if (status == CONVKIT_SUCCESS)
+        return 0;
+    snprintf(it->error, sizeof it->error, "convkit: %s: %s",
+             convkit_status_string(status), convkit_last_error());
+    return -1;
+}
+
 bool ckb_item_acquire(ckb_state_t *s, ckb_item_t *it)
 {
     if (it->failed) {
