@@ -8,9 +8,17 @@
 
 /* The full lists, best first.  SIMD kernel sets are added above the
  * reference entry as they land. */
-static const ck_conv_kernels_t *const ck_conv_all[] = {&ck_ref_conv_kernels};
+static const ck_conv_kernels_t *const ck_conv_all[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &ck_conv_gemm_avx512_kernels,
+    &ck_conv_gemm_avx2_kernels,
+#endif
+    &ck_conv_gemm_scalar_kernels,
+    &ck_ref_conv_kernels,
+};
 static const ck_pool_kernels_t *const ck_pool_all[] = {&ck_ref_pool_kernels};
-static const ck_fold_kernels_t *const ck_fold_all[] = {&ck_ref_fold_kernels};
+static const ck_fold_kernels_t *const ck_fold_all[] = {&ck_blocked_fold_kernels,
+                                                        &ck_ref_fold_kernels};
 static const ck_pad_kernels_t *const ck_pad_all[] = {&ck_ref_pad_kernels};
 
 #define CK_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -139,4 +139,13 @@ CK_INTERNAL extern const ck_pool_kernels_t ck_ref_pool_kernels;
 CK_INTERNAL extern const ck_fold_kernels_t ck_ref_fold_kernels;
 CK_INTERNAL extern const ck_pad_kernels_t ck_ref_pad_kernels;
 
+/* ---- the GEMM path (src/conv-gemm/) ------------------------------------ */
+
+#if defined(__x86_64__) || defined(_M_X64)
+CK_INTERNAL extern const ck_conv_kernels_t ck_conv_gemm_avx512_kernels;
+CK_INTERNAL extern const ck_conv_kernels_t ck_conv_gemm_avx2_kernels;
+#endif
+CK_INTERNAL extern const ck_conv_kernels_t ck_conv_gemm_scalar_kernels;
+CK_INTERNAL extern const ck_fold_kernels_t ck_blocked_fold_kernels;
+
 #endif /* CONVKIT_KERNELS_H */

@@ -57,3 +57,10 @@ void ck_gemm_pack_matrix(const void *ctx, int64_t x0, int64_t xn, int64_t k0, in
         }
     }
 }
+
+void ck_gemm_pack_shifted(const void *ctx, int64_t x0, int64_t xn, int64_t k0, int64_t kn,
+                          int64_t w, float *dst)
+{
+    const ck_gemm_shifted_t *s = ctx;
+    s->op.pack(s->op.ctx, x0 + s->dx, xn, k0 + s->dk, kn, w, dst);
+}

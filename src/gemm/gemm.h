@@ -145,6 +145,17 @@ typedef struct ck_gemm_matrix {
 CK_INTERNAL void ck_gemm_pack_matrix(const void *ctx, int64_t x0, int64_t xn, int64_t k0,
                                      int64_t kn, int64_t w, float *dst);
 
+/* An operand seen from an offset: element (x, k) of the shifted operand is
+ * element (x + dx, k + dk) of `op` (a sub-block of a larger operand). */
+typedef struct ck_gemm_shifted {
+    ck_gemm_operand_t op;
+    int64_t dx, dk;
+} ck_gemm_shifted_t;
+
+/* The packer of a ck_gemm_shifted_t (ctx). */
+CK_INTERNAL void ck_gemm_pack_shifted(const void *ctx, int64_t x0, int64_t xn, int64_t k0,
+                                      int64_t kn, int64_t w, float *dst);
+
 /* ---- the driver (sgemm.c) ------------------------------------------------- */
 
 /* Bytes of workspace ck_sgemm / ck_sgemm_ex need for this problem with
