@@ -635,3 +635,12 @@ void ckb_onednn_destroy(ckb_onednn_t *p)
         dnnl_primitive_desc_destroy(p->fwd_pd);
     free(p);
 }
+
+/* ---- sgemm ------------------------------------------------------------------------ */
+
+int ckb_onednn_sgemm(int64_t M, int64_t N, int64_t K, const float *a, const float *b, float beta,
+                     float *c, char *err, size_t err_size)
+{
+    return check(dnnl_sgemm('N', 'N', M, N, K, 1.0f, a, K, b, N, beta, c, N), "sgemm", err,
+                 err_size);
+}

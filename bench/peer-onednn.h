@@ -2,7 +2,8 @@
  * peer-onednn.h - oneDNN (Debian's libdnnl-dev, 2.x C API) as a benchmark
  * peer: convolution forward / backward-data / backward-weights and max
  * pooling forward (with its argmax workspace) / backward, for one
- * ckb_shape_t.  Compiled only when CMake finds oneDNN, which then defines
+ * ckb_shape_t, and its row-major sgemm (ckb_onednn_sgemm, at the end).
+ * Compiled only when CMake finds oneDNN, which then defines
  * CONVKIT_BENCH_HAVE_ONEDNN=1 for the benchmark sources.
  *
  * A peer object lives in two stages, so that registering hundreds of cases
@@ -82,5 +83,14 @@ void ckb_onednn_destroy(ckb_onednn_t *p); /* NULL is a no-op */
 /* Destroys the shared engine and stream; call after destroying every peer
  * (a later create makes new ones). */
 void ckb_onednn_shutdown(void);
+
+/* oneDNN's dnnl_sgemm, the peer of convkit's SGEMM: C = A B + beta C with
+ * A (M x K), B (K x N) and C (M x N) dense and row-major (lda = K, ldb = N,
+ * ldc = N), neither transposed, alpha 1, on the threads of OpenMP's current
+ * setting.  It needs no engine, no primitive and no setup (its kernels are
+ * generated on the first call: run it once untimed).  Returns 0, or -1 with
+ * a message in err. */
+int ckb_onednn_sgemm(int64_t M, int64_t N, int64_t K, const float *a, const float *b, float beta,
+                     float *c, char *err, size_t err_size);
 
 #endif /* CONVKIT_BENCH_PEER_ONEDNN_H */

@@ -28,6 +28,7 @@ const ckb_suite_t *const ckb_suites[] = {
     &ckb_suite_unfold,
     &ckb_suite_fold,
     &ckb_suite_pad,
+    &ckb_suite_gemm_ukernel,
     NULL,
 };
 

@@ -2,9 +2,11 @@
  * suites.h - the benchmark suites and the options they share.  Each suite
  * registers, for every problem, one case per implementation ("peer"):
  *   convkit      convkit at the process ISA cap (the subject)
- *   onednn_any   oneDNN with the layouts it prefers (conv), or its pooling
+ *   onednn_any   oneDNN with the layouts it prefers (conv), or its pooling,
+ *                or its dnnl_sgemm (gemm_ukernel)
  *   onednn_nchw  oneDNN on plain NCHW tensors (conv only)
  *   scalar       convkit's own scalar reference (params.isa = SCALAR): the floor
+ *                (gemm_ukernel: the scalar 4x8 GEMM kernel)
  * Case names are "<suite>/<problem>/<peer>", e.g.
  *   "conv_fwd/resnet_50:res2a_branch2b/mb1/onednn_nchw"
  * so the report can pair every peer with the convkit case of the same
@@ -34,7 +36,7 @@ typedef struct ckb_options {
 
 typedef struct ckb_suite {
     const char *name;        /* "conv_fwd", "conv_bwd_data", "conv_bwd_weights", "pool_fwd",
-                                "pool_bwd", "unfold", "fold", "pad" */
+                                "pool_bwd", "unfold", "fold", "pad", "gemm_ukernel" */
     const char *description; /* one line for --list */
     bool is_compute;         /* GFLOP/s and % of FMA peak (else GB/s, % of copy bandwidth) */
     bool in_default;         /* run by the main-job command */
@@ -45,6 +47,10 @@ typedef struct ckb_suite {
 
 /* All suites, in table order; NULL-terminated. */
 extern const ckb_suite_t *const ckb_suites[];
+
+/* The suite of convkit's GEMM internals (suite-gemm.c; the other suites
+ * are declared in suite-common.h). */
+extern const ckb_suite_t ckb_suite_gemm_ukernel;
 
 /* Whether this binary was built with oneDNN (Debian's libdnnl-dev). */
 bool ckb_have_onednn(void);

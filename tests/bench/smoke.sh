@@ -24,7 +24,7 @@ echo "== $bench --smoke $* --json $tmp/smoke.json"
 suites=$(sed -nE 's/^  suites: +//p' "$tmp/out.txt" | head -n 1 | tr -s ' ' ',')
 [ -n "$suites" ] || fail "convkit-bench --smoke names no suite in its header"
 # The suites bench/suites.h promises (more may exist: all must have a case).
-for s in conv_fwd conv_bwd_data conv_bwd_weights pool_fwd pool_bwd unfold fold pad; do
+for s in conv_fwd conv_bwd_data conv_bwd_weights pool_fwd pool_bwd unfold fold pad gemm_ukernel; do
   [[ ",$suites," == *",$s,"* ]] || fail "--smoke does not run suite $s (runs: $suites)"
 done
 

@@ -7,6 +7,9 @@
 #                           of its JSON (only when convkit-bench is built;
 #                           shapes: ../shared/shapes/benchdnn, or the tiny
 #                           tests/bench/shapes when absent or sanitized)
+#   bench.link              convkit-bench, which also links the static library
+#                           for suite-gemm.c, defines none of the symbols
+#                           libconvkit.so exports (no second copy of them)
 #   tools.convkit_info      convkit-info reports the ISA /proc/cpuinfo implies,
 #                           the cap (also under CONVKIT_MAX_ISA=scalar) and an
 #                           implementation per sample plan; also run installed
@@ -38,6 +41,13 @@ if(TARGET convkit-bench AND CONVKIT_PYTHON3)
             ${CONVKIT_SMOKE_ARGS})
   set_tests_properties(bench.smoke PROPERTIES
     ENVIRONMENT "OMP_WAIT_POLICY=passive" TIMEOUT 300 LABELS "bench")
+endif()
+
+if(TARGET convkit-bench AND CMAKE_NM)
+  add_test(NAME bench.link
+    COMMAND bash ${CONVKIT_BENCH_TEST_DIR}/check-link.sh ${CMAKE_NM} $<TARGET_FILE:convkit-bench>
+            $<TARGET_FILE:convkit>)
+  set_tests_properties(bench.link PROPERTIES TIMEOUT 60 LABELS "bench")
 endif()
 
 add_test(NAME tools.convkit_info
