@@ -552,7 +552,8 @@ Test(kernels, every_conv_kernel_set_matches_reference)
  * beyond one KC block with M and N tails of every tile; a 1x1 stride-2
  * layer; taps per channel above the backward-data tap block (23x23);
  * depthwise with multiplier and dilation; M (pixels, channels-last) beyond
- * MC and pixels beyond the backward-data pixel block; N beyond NC. */
+ * MC and pixels beyond the backward-data pixel block; N beyond NC; a
+ * grouped 1x1 stride-1 layer (backward-data without a column block). */
 static const tk_conv_cfg_t gemm_edge_cfgs[] = {
     {2, 64, 15, 17, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, CONVKIT_PADDING_ZEROS},
     {1, 300, 9, 11, 100, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, CONVKIT_PADDING_ZEROS},
@@ -560,6 +561,7 @@ static const tk_conv_cfg_t gemm_edge_cfgs[] = {
     {2, 24, 13, 14, 48, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2, 24, CONVKIT_PADDING_REFLECT},
     {1, 20, 32, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, CONVKIT_PADDING_REPLICATE},
     {1, 3, 64, 70, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, CONVKIT_PADDING_CIRCULAR},
+    {2, 40, 7, 9, 60, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, CONVKIT_PADDING_ZEROS},
 };
 
 Test(kernels, gemm_sets_on_blocking_edges, .timeout = 600)

@@ -67,10 +67,54 @@ static void ck_zero_planes(const ck_conv_problem_t *p, float *grad_src, int64_t 
         }
 }
 
+/* 1x1, stride 1, no padding, grad_src rows following each other: col is
+ * grad_src itself, so the GEMM writes it directly (no column block, no
+ * fold).  Returns false when the layout does not allow it. */
+static bool ck_bd_pointwise(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
+                            const float *grad_dst, const float *weight, float *grad_src,
+                            int64_t begin, int64_t end)
+{
+    const int64_t *ss = p->src.strides, *ds = p->dst.strides;
+    const int64_t pixels = p->in_h * p->in_w;
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
+        p->pad_top != 0 || p->pad_left != 0 || p->pad_bottom != 0 || p->pad_right != 0)
+        return false;
+    const int64_t step = p->in_w == 1 ? (p->in_h == 1 ? 1 : ss[2]) : ss[3];
+    if (p->in_h > 1 && p->in_w > 1 && ss[2] != p->in_w * step) return false;
+    const bool first = step == 1;
+    if (!first && ss[1] != 1) return false;
+    const int64_t cig = p->in_channels / p->groups, cog = p->out_channels / p->groups;
+    const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
+    void *ws = ck_conv_gemm_scratch(first ? ck_sgemm_workspace_size(gk, &blk, cig, pixels, cog)
+                                          : ck_sgemm_workspace_size(gk, &blk, pixels, cig, cog));
+    if (ws == NULL) return false;
+    for (int64_t item = begin; item < end;) {
+        const int64_t n = item / p->in_channels, c0 = item % p->in_channels;
+        const int64_t g = c0 / cig;
+        const int64_t c1 = ck_min((g + 1) * cig, c0 + (end - item));
+        item += c1 - c0;
+        ck_weight_view_t wv;
+        ck_conv_gemm_weight(p, weight, g, &wv);
+        const ck_gemm_shifted_t wsh = {{ck_weight_pack_taps, &wv}, c0 - g * cig, 0};
+        const ck_gemm_operand_t wop = {ck_gemm_pack_shifted, &wsh};
+        ck_plane_view_t gv;
+        ck_plane_view_init(&gv, grad_dst + n * ds[0] + g * cog * ds[1], ds[1], ds[2], ds[3],
+                           p->out_h, p->out_w);
+        const ck_gemm_operand_t gop = {ck_plane_pack_pixels, &gv};
+        float *c = grad_src + n * ss[0] + c0 * ss[1];
+        if (first)
+            ck_sgemm_ex(gk, &blk, c1 - c0, pixels, cog, &wop, &gop, c, ss[1], 0.0f, ws);
+        else
+            ck_sgemm_ex(gk, &blk, pixels, c1 - c0, cog, &gop, &wop, c, step, 0.0f, ws);
+    }
+    return true;
+}
+
 void ck_conv_gemm_backward_data(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
                                 const float *grad_dst, const float *weight, float *grad_src,
                                 int64_t begin, int64_t end)
 {
+    if (ck_bd_pointwise(gk, p, grad_dst, weight, grad_src, begin, end)) return;
     const ck_bd_blocking_t b = ck_bd_blocking(gk, p);
     void *ws = ck_conv_gemm_scratch(b.bytes);
     if (ws == NULL) {

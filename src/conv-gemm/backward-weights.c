@@ -52,7 +52,8 @@ void ck_conv_gemm_backward_weights(const ck_gemm_kernel_t *gk, const ck_conv_pro
     ck_weight_view_t wv;
     ck_conv_gemm_weight(p, grad_weight, 0, &wv);
     const int64_t run = ck_tap_run(&wv);
-    void *ws = ck_conv_gemm_scratch(ck_sgemm_workspace_size(gk, NULL, cog, run, pixels));
+    const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
+    void *ws = ck_conv_gemm_scratch(ck_sgemm_workspace_size(gk, &blk, cog, run, pixels));
     if (ws == NULL) {
         ck_ref_conv_kernels.backward_weights(p, src, grad_dst, grad_weight, begin, end);
         return;
@@ -72,7 +73,7 @@ void ck_conv_gemm_backward_weights(const ck_gemm_kernel_t *gk, const ck_conv_pro
                 ck_plane_view_init(&gv, grad_dst + n * ds[0] + c0 * ds[1], ds[1], ds[2], ds[3],
                                    p->out_h, p->out_w);
                 const ck_gemm_operand_t gop = {ck_plane_pack_channels, &gv};
-                ck_sgemm_ex(gk, NULL, c1 - c0, run, pixels, &gop, &top, c, wst[0],
+                ck_sgemm_ex(gk, &blk, c1 - c0, run, pixels, &gop, &top, c, wst[0],
                             n == 0 ? 0.0f : 1.0f, ws);
             }
         }

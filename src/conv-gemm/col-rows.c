@@ -8,19 +8,6 @@
  * padding-mode map. */
 #include "conv-gemm/conv-gemm.h"
 
-/* The output columns [lo, hi) of a row whose read ow * stride + a falls in
- * [0, size), clipped to [ow0, ow1). */
-static void ck_inside(int64_t a, int64_t stride, int64_t size, int64_t ow0, int64_t ow1,
-                      int64_t *lo, int64_t *hi)
-{
-    int64_t l = a >= 0 ? 0 : (-a + stride - 1) / stride;
-    int64_t h = size - 1 - a >= 0 ? (size - 1 - a) / stride + 1 : 0;
-    l = l < ow0 ? ow0 : l > ow1 ? ow1 : l;
-    h = h < l ? l : h > ow1 ? ow1 : h;
-    *lo = l;
-    *hi = h;
-}
-
 void ck_col_unfold_row(const ck_im2col_t *v, int64_t ci, int64_t r, int64_t s, int64_t j0,
                        int64_t len, float *out, int64_t out_stride)
 {
@@ -39,7 +26,7 @@ void ck_col_unfold_row(const ck_im2col_t *v, int64_t ci, int64_t r, int64_t s, i
         }
         const float *row = plane + ih * v->sh;
         int64_t lo, hi;
-        ck_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
+        ck_im2col_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
         for (int64_t ow = ow0; ow < lo; ow++) {
             const int64_t iw = ck_im2col_coord(ow * v->stride_w + a, v->in_w, v->mode);
             o[(ow - ow0) * out_stride] = iw < 0 ? 0.0f : row[iw * v->sw];
@@ -73,7 +60,7 @@ void ck_col_fold_row(const ck_im2col_t *v, int64_t r, int64_t s, int64_t j0, int
         if (ih < 0) continue;
         float *row = plane + ih * v->sh;
         int64_t lo, hi;
-        ck_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
+        ck_im2col_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
         for (int64_t ow = ow0; ow < lo; ow++) {
             const int64_t iw = ck_im2col_coord(ow * v->stride_w + a, v->in_w, v->mode);
             if (iw >= 0) row[iw * v->sw] += c[(ow - ow0) * row_stride];

@@ -60,6 +60,25 @@ static inline int64_t ck_im2col_coord(int64_t raw, int64_t size, uint32_t mode)
     return mode == CONVKIT_PADDING_ZEROS ? -1 : ck_ref_pad_index(raw, size, mode);
 }
 
+/* The output columns [lo, hi) of a row whose read ow * stride + a falls in
+ * [0, size), clipped to [ow0, ow1) (no division at stride 1). */
+static inline void ck_im2col_inside(int64_t a, int64_t stride, int64_t size, int64_t ow0,
+                                    int64_t ow1, int64_t *lo, int64_t *hi)
+{
+    int64_t l, h;
+    if (stride == 1) {
+        l = a >= 0 ? 0 : -a;
+        h = size - a > 0 ? size - a : 0;
+    } else {
+        l = a >= 0 ? 0 : (-a + stride - 1) / stride;
+        h = size - 1 - a >= 0 ? (size - 1 - a) / stride + 1 : 0;
+    }
+    l = l < ow0 ? ow0 : l > ow1 ? ow1 : l;
+    h = h < l ? l : h > ow1 ? ow1 : h;
+    *lo = l;
+    *hi = h;
+}
+
 /* Packer (ck_gemm_pack_fn) with the panel dimension = pixels and the
  * reduction = taps: col[t][j] packed as A (forward, channels-last output)
  * or B (forward, channels-first output).  ctx: ck_im2col_t. */

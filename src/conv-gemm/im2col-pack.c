@@ -4,12 +4,10 @@
  * matrix exists.  Scalar equivalent: col[t][j] as defined in conv-gemm.h.
  * Pixel panels are filled one tap at a time along the image rows (reads
  * stream along rows; the part of a row inside the image is a strided, at
- * stride 1 contiguous, copy into the panels it spans).  Tap panels: a pixel
- * whose whole window is inside the image reads every tap at a precomputed
- * offset. */
+ * stride 1 contiguous, copy into the panels it spans).  Tap panels are
+ * filled one slot (tap) at a time, by the unfold row primitive writing at
+ * the panel's stride. */
 #include "conv-gemm/conv-gemm.h"
-
-#define CK_PANEL_MAX 64 /* widest micro-panel any kernel uses (MR, NR) */
 
 /* Advances (ci, r, s) to the next tap in the view's order. */
 static inline void ck_tap_next(const ck_im2col_t *v, int64_t *ci, int64_t *r, int64_t *s)
@@ -27,15 +25,6 @@ static inline void ck_tap_next(const ck_im2col_t *v, int64_t *ci, int64_t *r, in
         *r = 0;
         ++*ci;
     }
-}
-
-/* Reads padded element (ci, raw_h, raw_w), 0 where zero padding applies. */
-static inline float ck_im2col_at(const ck_im2col_t *v, int64_t ci, int64_t raw_h, int64_t raw_w)
-{
-    const int64_t ih = ck_im2col_coord(raw_h, v->in_h, v->mode);
-    const int64_t iw = ck_im2col_coord(raw_w, v->in_w, v->mode);
-    if (ih < 0 || iw < 0) return 0.0f;
-    return v->src[ci * v->sc + ih * v->sh + iw * v->sw];
 }
 
 /* Writes col[t][x0 + jj] for jj in [j_lo, j_hi) (one output row's pixels)
@@ -81,10 +70,8 @@ ck_pack_pixels_w(const ck_im2col_t *v, int64_t x0, int64_t xn, int64_t k0, int64
             const int64_t ih = ck_im2col_coord(oh * v->stride_h - v->pad_t + r * v->dil_h,
                                                v->in_h, v->mode);
             /* inside: ow in [lo, hi) reads iw in [0, in_w) */
-            int64_t lo = a >= 0 ? 0 : (-a + v->stride_w - 1) / v->stride_w;
-            int64_t hi = v->in_w - 1 - a >= 0 ? (v->in_w - 1 - a) / v->stride_w + 1 : 0;
-            lo = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
-            hi = hi < lo ? lo : hi > ow1 ? ow1 : hi;
+            int64_t lo, hi;
+            ck_im2col_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
             if (ih < 0) lo = hi = ow1; /* the whole run reads padding */
             const float *row = plane + (ih < 0 ? 0 : ih) * v->sh;
             for (int64_t ow = ow0; ow < ow1; ow++) {
@@ -144,36 +131,14 @@ void ck_im2col_pack_taps(const void *ctx, int64_t x0, int64_t xn, int64_t k0, in
                          int64_t w, float *dst)
 {
     const ck_im2col_t *v = ctx;
-    int64_t tc[CK_PANEL_MAX], tr[CK_PANEL_MAX], ts[CK_PANEL_MAX], off[CK_PANEL_MAX];
+    int64_t ci, r, s;
+    ck_im2col_tap(v, x0, &ci, &r, &s);
     for (int64_t p0 = 0; p0 < xn; p0 += w, dst += w * kn) {
         const int64_t cols = xn - p0 < w ? xn - p0 : w;
-        /* The panel's taps: their offsets and the extent of their reads. */
-        int64_t ci, r, s;
-        ck_im2col_tap(v, x0 + p0, &ci, &r, &s);
-        int64_t rmin = INT64_MAX, rmax = INT64_MIN, smin = INT64_MAX, smax = INT64_MIN;
-        for (int64_t i = 0; i < cols; i++, ck_tap_next(v, &ci, &r, &s)) {
-            tc[i] = ci;
-            tr[i] = r * v->dil_h;
-            ts[i] = s * v->dil_w;
-            off[i] = ci * v->sc + tr[i] * v->sh + ts[i] * v->sw;
-            rmin = tr[i] < rmin ? tr[i] : rmin;
-            rmax = tr[i] > rmax ? tr[i] : rmax;
-            smin = ts[i] < smin ? ts[i] : smin;
-            smax = ts[i] > smax ? ts[i] : smax;
-        }
-        int64_t oh = k0 / v->out_w, ow = k0 % v->out_w;
-        for (int64_t k = 0; k < kn; k++) {
-            float *d = dst + k * w;
-            const int64_t rh = oh * v->stride_h - v->pad_t, rw = ow * v->stride_w - v->pad_l;
-            if (++ow == v->out_w) ow = 0, oh++;
-            if (cols == w && rh + rmin >= 0 && rh + rmax < v->in_h && rw + smin >= 0 &&
-                rw + smax < v->in_w) {
-                const float *base = v->src + rh * v->sh + rw * v->sw;
-                for (int64_t i = 0; i < w; i++) d[i] = base[off[i]];
-                continue;
-            }
-            for (int64_t i = 0; i < cols; i++) d[i] = ck_im2col_at(v, tc[i], rh + tr[i], rw + ts[i]);
-            for (int64_t i = cols; i < w; i++) d[i] = 0.0f;
-        }
+        /* slot i of every row k: tap x0 + p0 + i at pixel k0 + k */
+        for (int64_t i = 0; i < cols; i++, ck_tap_next(v, &ci, &r, &s))
+            ck_col_unfold_row(v, ci, r, s, k0, kn, dst + i, w);
+        for (int64_t k = 0; k < kn; k++)
+            for (int64_t i = cols; i < w; i++) dst[k * w + i] = 0.0f;
     }
 }
