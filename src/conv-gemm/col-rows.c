@@ -13,6 +13,8 @@ void ck_col_unfold_row(const ck_im2col_t *v, int64_t ci, int64_t r, int64_t s, i
 {
     const float *plane = v->src + ci * v->sc;
     const int64_t a = s * v->dil_w - v->pad_l;
+    int64_t in_lo, in_hi; /* the columns reading inside the image, any row */
+    ck_im2col_inside(a, v->stride_w, v->in_w, 0, v->out_w, &in_lo, &in_hi);
     int64_t oh = j0 / v->out_w, ow0 = j0 % v->out_w;
     for (int64_t done = 0; done < len; oh++, ow0 = 0) {
         const int64_t ow1 = ow0 + (len - done) < v->out_w ? ow0 + (len - done) : v->out_w;
@@ -25,8 +27,8 @@ void ck_col_unfold_row(const ck_im2col_t *v, int64_t ci, int64_t r, int64_t s, i
             continue;
         }
         const float *row = plane + ih * v->sh;
-        int64_t lo, hi;
-        ck_im2col_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
+        const int64_t lo = in_lo < ow0 ? ow0 : in_lo > ow1 ? ow1 : in_lo;
+        const int64_t hi = in_hi < lo ? lo : in_hi > ow1 ? ow1 : in_hi;
         for (int64_t ow = ow0; ow < lo; ow++) {
             const int64_t iw = ck_im2col_coord(ow * v->stride_w + a, v->in_w, v->mode);
             o[(ow - ow0) * out_stride] = iw < 0 ? 0.0f : row[iw * v->sw];
@@ -50,6 +52,8 @@ void ck_col_fold_row(const ck_im2col_t *v, int64_t r, int64_t s, int64_t j0, int
                      const float *rowin, int64_t row_stride, float *plane)
 {
     const int64_t a = s * v->dil_w - v->pad_l;
+    int64_t in_lo, in_hi; /* the columns reading inside the image, any row */
+    ck_im2col_inside(a, v->stride_w, v->in_w, 0, v->out_w, &in_lo, &in_hi);
     int64_t oh = j0 / v->out_w, ow0 = j0 % v->out_w;
     for (int64_t done = 0; done < len; oh++, ow0 = 0) {
         const int64_t ow1 = ow0 + (len - done) < v->out_w ? ow0 + (len - done) : v->out_w;
@@ -59,8 +63,8 @@ void ck_col_fold_row(const ck_im2col_t *v, int64_t r, int64_t s, int64_t j0, int
                                            v->mode);
         if (ih < 0) continue;
         float *row = plane + ih * v->sh;
-        int64_t lo, hi;
-        ck_im2col_inside(a, v->stride_w, v->in_w, ow0, ow1, &lo, &hi);
+        const int64_t lo = in_lo < ow0 ? ow0 : in_lo > ow1 ? ow1 : in_lo;
+        const int64_t hi = in_hi < lo ? lo : in_hi > ow1 ? ow1 : in_hi;
         for (int64_t ow = ow0; ow < lo; ow++) {
             const int64_t iw = ck_im2col_coord(ow * v->stride_w + a, v->in_w, v->mode);
             if (iw >= 0) row[iw * v->sw] += c[(ow - ow0) * row_stride];
