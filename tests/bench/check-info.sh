@@ -44,7 +44,7 @@ check_run() { # LABEL CAP NCOLS [ENV...]
   done
   while IFS= read -r row; do
     local n
-    n=$(grep -oE '[a-z_0-9]+:[a-z_0-9]+:[a-z0-9]+' <<<"$row" | wc -l)
+    n=$(grep -oE '[a-z_0-9]+:[a-z_0-9-]+:[a-z0-9]+' <<<"$row" | wc -l)
     [ "$n" -eq "$ncols" ] || fail "$label: '$row' has $n implementation names, expected $ncols"
   done <<<"$rows"
   LAST_OUT=$out
