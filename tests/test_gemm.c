@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "conv-gemm/conv-gemm.h"
 #include "gemm/gemm.h"
 #include "test_support.h"
 
@@ -695,4 +696,67 @@ Test(select, list_order_and_choice)
     cr_log_info("cap %s selects %s", convkit_isa_name(convkit_get_max_isa()), s->name);
     if (!convkit_isa_supported(CONVKIT_ISA_AVX512))
         cr_log_info("this CPU has no AVX-512: the avx512 GEMM kernels are compiled but not run");
+}
+
+/* ---- conv-gemm scratch stays within the per-thread limit --------------------------- */
+
+/* A conv problem with dense NCHW (nhwc false) or NHWC operands and OIHW /
+ * OHWI weights. */
+static ck_conv_problem_t scratch_problem(int64_t n, int64_t cin, int64_t h, int64_t w,
+                                         int64_t cout, int64_t k, int64_t stride, int64_t groups,
+                                         bool nhwc)
+{
+    ck_conv_problem_t p = {
+        .batch = n, .in_channels = cin, .in_h = h, .in_w = w, .out_channels = cout,
+        .out_h = (h - k) / stride + 1, .out_w = (w - k) / stride + 1, .kernel_h = k,
+        .kernel_w = k, .stride_h = stride, .stride_w = stride, .dilation_h = 1,
+        .dilation_w = 1, .groups = groups,
+    };
+    const int64_t dims[3][4] = {{n, cin, h, w},
+                                {cout, cin / groups, k, k},
+                                {n, cout, p.out_h, p.out_w}};
+    ck_tensor_t *ts[3] = {&p.src, &p.weight, &p.dst};
+    for (int i = 0; i < 3; i++) {
+        const int64_t *d = dims[i];
+        memcpy(ts[i]->dims, d, sizeof ts[i]->dims);
+        if (nhwc) {
+            const int64_t s[4] = {d[1] * d[2] * d[3], 1, d[3] * d[1], d[1]};
+            memcpy(ts[i]->strides, s, sizeof s);
+        } else {
+            const int64_t s[4] = {d[1] * d[2] * d[3], d[2] * d[3], d[3], 1};
+            memcpy(ts[i]->strides, s, sizeof s);
+        }
+    }
+    return p;
+}
+
+Test(conv_gemm, scratch_within_limit_for_any_problem)
+{
+    /* n cin h w cout k stride groups: ordinary layers, huge planes, huge
+     * channel counts, huge kernels, depthwise */
+    static const int64_t shapes[][8] = {
+        {1, 64, 56, 56, 64, 3, 1, 1},         {8, 2048, 7, 7, 512, 1, 1, 1},
+        {1, 3, 4000, 6000, 64, 7, 2, 1},      {1, 1, 1, 5000000, 1, 1, 1, 1},
+        {1, 100000, 3, 3, 100000, 3, 1, 1},   {1, 16, 600, 600, 16, 300, 1, 1},
+        {2, 4096, 100, 100, 4096, 3, 1, 4096}, {1, 64, 1, 1000000, 128, 1, 1, 1},
+        {1, 1, 2000, 2000, 1, 1999, 1, 1},
+    };
+    for (int ki = 0; ki < ck_gemm_kernel_count(); ki++) {
+        const ck_gemm_kernel_t *k = ck_gemm_kernel_at(ki);
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (int nhwc = 0; nhwc < 2; nhwc++) {
+                const int64_t *s = shapes[i];
+                const ck_conv_problem_t p =
+                    scratch_problem(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], nhwc);
+                const size_t f = ck_conv_gemm_forward_scratch(k, &p);
+                const size_t d = ck_conv_gemm_backward_data_scratch(k, &p);
+                const size_t w = ck_conv_gemm_backward_weights_scratch(k, &p);
+                cr_expect(f > 0 && f <= CK_GEMM_WORKSPACE_MAX && d > 0 &&
+                              d <= CK_GEMM_WORKSPACE_MAX && w > 0 && w <= CK_GEMM_WORKSPACE_MAX,
+                          "%s shape %zu %s: scratch forward %zu, backward-data %zu, "
+                          "backward-weights %zu bytes (limit %zu)",
+                          k->name, i, nhwc ? "NHWC" : "NCHW", f, d, w,
+                          (size_t)CK_GEMM_WORKSPACE_MAX);
+            }
+    }
 }

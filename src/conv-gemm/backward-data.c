@@ -70,23 +70,42 @@ static void ck_zero_planes(const ck_conv_problem_t *p, float *grad_src, int64_t 
 /* 1x1, stride 1, no padding, grad_src rows following each other: col is
  * grad_src itself, so the GEMM writes it directly (no column block, no
  * fold).  Returns false when the layout does not allow it. */
+/* The column stride of grad_src when the pointwise path applies, else 0
+ * (any stride but unit: channels-last). */
+static int64_t ck_bd_pointwise_step(const ck_conv_problem_t *p)
+{
+    const int64_t *ss = p->src.strides;
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
+        p->pad_top != 0 || p->pad_left != 0 || p->pad_bottom != 0 || p->pad_right != 0)
+        return 0;
+    const int64_t step = p->in_w == 1 ? (p->in_h == 1 ? 1 : ss[2]) : ss[3];
+    if (p->in_h > 1 && p->in_w > 1 && ss[2] != p->in_w * step) return 0;
+    if (step != 1 && ss[1] != 1) return 0;
+    return step;
+}
+
+static size_t ck_bd_pointwise_scratch(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
+                                      int64_t step)
+{
+    const int64_t cig = p->in_channels / p->groups, cog = p->out_channels / p->groups;
+    const int64_t pixels = p->in_h * p->in_w;
+    const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
+    return step == 1 ? ck_sgemm_workspace_size(gk, &blk, cig, pixels, cog)
+                     : ck_sgemm_workspace_size(gk, &blk, pixels, cig, cog);
+}
+
 static bool ck_bd_pointwise(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
                             const float *grad_dst, const float *weight, float *grad_src,
                             int64_t begin, int64_t end)
 {
     const int64_t *ss = p->src.strides, *ds = p->dst.strides;
     const int64_t pixels = p->in_h * p->in_w;
-    if (p->kernel_h != 1 || p->kernel_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
-        p->pad_top != 0 || p->pad_left != 0 || p->pad_bottom != 0 || p->pad_right != 0)
-        return false;
-    const int64_t step = p->in_w == 1 ? (p->in_h == 1 ? 1 : ss[2]) : ss[3];
-    if (p->in_h > 1 && p->in_w > 1 && ss[2] != p->in_w * step) return false;
+    const int64_t step = ck_bd_pointwise_step(p);
+    if (step == 0) return false;
     const bool first = step == 1;
-    if (!first && ss[1] != 1) return false;
     const int64_t cig = p->in_channels / p->groups, cog = p->out_channels / p->groups;
     const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
-    void *ws = ck_conv_gemm_scratch(first ? ck_sgemm_workspace_size(gk, &blk, cig, pixels, cog)
-                                          : ck_sgemm_workspace_size(gk, &blk, pixels, cig, cog));
+    void *ws = ck_conv_gemm_scratch(ck_bd_pointwise_scratch(gk, p, step));
     if (ws == NULL) return false;
     for (int64_t item = begin; item < end;) {
         const int64_t n = item / p->in_channels, c0 = item % p->in_channels;
@@ -108,6 +127,13 @@ static bool ck_bd_pointwise(const ck_gemm_kernel_t *gk, const ck_conv_problem_t 
             ck_sgemm_ex(gk, &blk, pixels, c1 - c0, cog, &gop, &wop, c, step, 0.0f, ws);
     }
     return true;
+}
+
+size_t ck_conv_gemm_backward_data_scratch(const ck_gemm_kernel_t *gk,
+                                          const ck_conv_problem_t *p)
+{
+    const int64_t step = ck_bd_pointwise_step(p);
+    return step != 0 ? ck_bd_pointwise_scratch(gk, p, step) : ck_bd_blocking(gk, p).bytes;
 }
 
 void ck_conv_gemm_backward_data(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,

@@ -37,6 +37,16 @@ static void ck_zero_rows(const ck_conv_problem_t *p, float *grad_weight, int64_t
                     grad_weight[co * st[0] + ci * st[1] + r * st[2] + s * st[3]] = 0.0f;
 }
 
+size_t ck_conv_gemm_backward_weights_scratch(const ck_gemm_kernel_t *gk,
+                                             const ck_conv_problem_t *p)
+{
+    ck_weight_view_t wv;
+    ck_conv_gemm_weight(p, NULL, 0, &wv);
+    const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
+    return ck_sgemm_workspace_size(gk, &blk, p->out_channels / p->groups, ck_tap_run(&wv),
+                                   p->out_h * p->out_w);
+}
+
 void ck_conv_gemm_backward_weights(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
                                    const float *src, const float *grad_dst, float *grad_weight,
                                    int64_t begin, int64_t end)
@@ -53,7 +63,7 @@ void ck_conv_gemm_backward_weights(const ck_gemm_kernel_t *gk, const ck_conv_pro
     ck_conv_gemm_weight(p, grad_weight, 0, &wv);
     const int64_t run = ck_tap_run(&wv);
     const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
-    void *ws = ck_conv_gemm_scratch(ck_sgemm_workspace_size(gk, &blk, cog, run, pixels));
+    void *ws = ck_conv_gemm_scratch(ck_conv_gemm_backward_weights_scratch(gk, p));
     if (ws == NULL) {
         ck_ref_conv_kernels.backward_weights(p, src, grad_dst, grad_weight, begin, end);
         return;

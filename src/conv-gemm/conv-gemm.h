@@ -180,6 +180,15 @@ CK_INTERNAL bool ck_conv_gemm_hwc(const ck_conv_problem_t *p);
  * block. */
 CK_INTERNAL ck_gemm_blocking_t ck_conv_gemm_blocking(const ck_gemm_kernel_t *gk);
 
+/* The scratch bytes each direction asks ck_conv_gemm_scratch for on this
+ * problem (never more than CK_GEMM_WORKSPACE_MAX; tested). */
+CK_INTERNAL size_t ck_conv_gemm_forward_scratch(const ck_gemm_kernel_t *gk,
+                                                const ck_conv_problem_t *p);
+CK_INTERNAL size_t ck_conv_gemm_backward_data_scratch(const ck_gemm_kernel_t *gk,
+                                                      const ck_conv_problem_t *p);
+CK_INTERNAL size_t ck_conv_gemm_backward_weights_scratch(const ck_gemm_kernel_t *gk,
+                                                         const ck_conv_problem_t *p);
+
 /* Views of (n, g) for a problem. */
 CK_INTERNAL void ck_conv_gemm_im2col(const ck_conv_problem_t *p, const float *src, int64_t n,
                                      int64_t g, bool hwc, ck_im2col_t *v);

@@ -52,6 +52,18 @@ static void ck_add_bias(ck_out_kind_t kind, float *c, int64_t ldc, int64_t chann
     }
 }
 
+size_t ck_conv_gemm_forward_scratch(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p)
+{
+    const ck_out_kind_t kind = ck_out_kind(p);
+    if (kind == CK_OUT_OTHER) return 0;
+    const int64_t cog = p->out_channels / p->groups;
+    const int64_t taps = p->in_channels / p->groups * p->kernel_h * p->kernel_w;
+    const int64_t run = ck_pixel_run(p);
+    const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
+    return kind == CK_OUT_CHANNELS_FIRST ? ck_sgemm_workspace_size(gk, &blk, cog, run, taps)
+                                         : ck_sgemm_workspace_size(gk, &blk, run, cog, taps);
+}
+
 void ck_conv_gemm_forward(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
                           const float *src, const float *weight, const float *bias, float *dst,
                           int64_t begin, int64_t end)
@@ -63,9 +75,7 @@ void ck_conv_gemm_forward(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p
     const bool first = kind == CK_OUT_CHANNELS_FIRST;
     const ck_gemm_blocking_t blk = ck_conv_gemm_blocking(gk);
     void *ws = NULL;
-    if (kind != CK_OUT_OTHER)
-        ws = ck_conv_gemm_scratch(first ? ck_sgemm_workspace_size(gk, &blk, cog, run, taps)
-                                        : ck_sgemm_workspace_size(gk, &blk, run, cog, taps));
+    if (kind != CK_OUT_OTHER) ws = ck_conv_gemm_scratch(ck_conv_gemm_forward_scratch(gk, p));
     if (ws == NULL) {
         ck_ref_conv_kernels.forward(p, src, weight, bias, dst, begin, end);
         return;
