@@ -60,8 +60,9 @@ timings vary 10-20% per repetition here). At 0.4 a single run would fail 1.2% of
 (13 of 20 run pairs had one), so the gate re-runs the failing cases and keeps each ratio's
 better value: expected false failures ~2% of gate runs against a one-run baseline, fewer
 against this median of runs. It catches convkit getting about
-1.7x slower relative to a peer when that reproduces; x scalar is ~1 today (convkit runs the
-scalar reference), so it checks nothing fell below the reference path."
+1.7x slower relative to a peer when that reproduces; x scalar compares convkit at its ISA cap
+with convkit at the scalar cap (the portable GEMM path for conv, the reference loops for
+pooling and pad)."
 shapes=${CONVKIT_SHAPES:-../shared/shapes/benchdnn}
 if [ ! -d "$shapes/conv" ] || [ ! -d "$shapes/pool" ]; then
   echo "run-bench-gate.sh: no benchdnn shape folder at '$shapes' (the baseline's cases come" >&2
