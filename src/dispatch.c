@@ -16,10 +16,26 @@ static const ck_conv_kernels_t *const ck_conv_all[] = {
     &ck_conv_gemm_scalar_kernels,
     &ck_ref_conv_kernels,
 };
-static const ck_pool_kernels_t *const ck_pool_all[] = {&ck_ref_pool_kernels};
+#define CK_POOL_SET(sym) CK_INTERNAL extern const ck_pool_kernels_t sym;
+#include "pool-kernels.inc"
+#undef CK_POOL_SET
+static const ck_pool_kernels_t *const ck_pool_all[] = {
+#define CK_POOL_SET(sym) &sym,
+#include "pool-kernels.inc"
+#undef CK_POOL_SET
+    &ck_ref_pool_kernels,
+};
 static const ck_fold_kernels_t *const ck_fold_all[] = {&ck_blocked_fold_kernels,
                                                         &ck_ref_fold_kernels};
-static const ck_pad_kernels_t *const ck_pad_all[] = {&ck_ref_pad_kernels};
+#define CK_PAD_SET(sym) CK_INTERNAL extern const ck_pad_kernels_t sym;
+#include "pad-kernels.inc"
+#undef CK_PAD_SET
+static const ck_pad_kernels_t *const ck_pad_all[] = {
+#define CK_PAD_SET(sym) &sym,
+#include "pad-kernels.inc"
+#undef CK_PAD_SET
+    &ck_ref_pad_kernels,
+};
 
 #define CK_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
