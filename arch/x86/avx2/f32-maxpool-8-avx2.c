@@ -1,0 +1,75 @@
+/*
+ * f32-maxpool-8-avx2.c - max_pool2d / max_pool1d forward (values and
+ * optional int64 indices) and backward, AVX2.
+ *
+ * Scalar equivalent: ck_ref_pool_kernels in src/ref/pool-ref.c (same values,
+ * indices and sums, bit for bit).  Register tile: NCHW, 8 output columns
+ * per ymm (running max + int32 index offsets, 2 registers); NHWC, 4 ymm =
+ * 32 channels of one output pixel (8 registers).  Stride-2 windows load 15
+ * floats as two ymm and deinterleave (vshufps + vpermpd); stride >= 3 and
+ * the edge columns gather.  The kernel logic is shared with the AVX-512 set
+ * in src/pool-simd/maxpool-simd.inc; this file supplies its vector words.
+ */
+#include <immintrin.h>
+
+#include "kernels.h"
+
+#define CKP_LANES 8
+#define CKP_AI static inline __attribute__((always_inline))
+typedef __m256 ckp_vf;
+typedef __m256i ckp_vi;
+typedef __m256 ckp_vm; /* all-ones lanes */
+
+CKP_AI ckp_vf ckp_loadu(const float *p) { return _mm256_loadu_ps(p); }
+
+/* p[0], p[2], .., p[14] from p[0..7] and p[7..14]. */
+CKP_AI ckp_vf ckp_load2(const float *p)
+{
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 7);
+    /* per 128-bit half: a0 a2 b1 b3 = p0 p2 p8 p10 | p4 p6 p12 p14 */
+    const __m256 s = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+CKP_AI ckp_vf ckp_gather(const float *p, ckp_vi off) { return _mm256_i32gather_ps(p, off, 4); }
+
+CKP_AI ckp_vf ckp_gather_mask(const float *p, ckp_vi off, ckp_vm m, ckp_vf fill)
+{
+    return _mm256_mask_i32gather_ps(fill, p, off, m, 4);
+}
+
+CKP_AI ckp_vf ckp_set1f(float x) { return _mm256_set1_ps(x); }
+CKP_AI ckp_vi ckp_set1i(int32_t x) { return _mm256_set1_epi32(x); }
+CKP_AI ckp_vi ckp_loadi(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+CKP_AI ckp_vi ckp_addi(ckp_vi a, ckp_vi b) { return _mm256_add_epi32(a, b); }
+
+CKP_AI ckp_vm ckp_better(ckp_vf v, ckp_vf max)
+{
+    return _mm256_or_ps(_mm256_cmp_ps(v, max, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+
+CKP_AI ckp_vf ckp_self(ckp_vm m, ckp_vf a, ckp_vf b) { return _mm256_blendv_ps(a, b, m); }
+CKP_AI ckp_vi ckp_seli(ckp_vm m, ckp_vi a, ckp_vi b)
+{
+    return _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), m));
+}
+
+CKP_AI ckp_vm ckp_lti(ckp_vi a, ckp_vi b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(b, a)); }
+CKP_AI ckp_vm ckp_mand(ckp_vm a, ckp_vm b) { return _mm256_and_ps(a, b); }
+CKP_AI ckp_vm ckp_mor(ckp_vm a, ckp_vm b) { return _mm256_or_ps(a, b); }
+CKP_AI ckp_vm ckp_mandnot(ckp_vm a, ckp_vm b) { return _mm256_andnot_ps(a, b); }
+CKP_AI bool ckp_many(ckp_vm m) { return _mm256_movemask_ps(m) != 0; }
+
+CKP_AI void ckp_storeu(float *p, ckp_vf v) { _mm256_storeu_ps(p, v); }
+CKP_AI void ckp_storei(int32_t *p, ckp_vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+CKP_AI void ckp_store_index(int64_t *p, ckp_vi v)
+{
+    _mm256_storeu_si256((__m256i *)p, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)));
+    _mm256_storeu_si256((__m256i *)(p + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+}
+
+#define CKP_SET_SYMBOL ck_pool_avx2_kernels
+#define CKP_SET_NAME "simd-8"
+#define CKP_SET_ISA CONVKIT_ISA_AVX2
+#include "pool-simd/maxpool-simd.inc"

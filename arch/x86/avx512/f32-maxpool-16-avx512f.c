@@ -1,0 +1,72 @@
+/*
+ * f32-maxpool-16-avx512f.c - max_pool2d / max_pool1d forward (values and
+ * optional int64 indices) and backward, AVX-512F.
+ *
+ * Scalar equivalent: ck_ref_pool_kernels in src/ref/pool-ref.c (same values,
+ * indices and sums, bit for bit).  Register tile: NCHW, 16 output columns
+ * per zmm (running max + int32 index offsets, 2 registers, lane masks in k
+ * registers); NHWC, 4 zmm = 64 channels of one output pixel (8 registers).
+ * Stride-2 windows load 31 floats as two zmm and deinterleave (vpermt2ps);
+ * stride >= 3 and the edge columns gather.  A line-for-line transliteration
+ * of the AVX2 set (f32-maxpool-8-avx2.c); the kernel logic is shared in
+ * src/pool-simd/maxpool-simd.inc, this file supplies its vector words.
+ */
+#include <immintrin.h>
+
+#include "kernels.h"
+
+#define CKP_LANES 16
+#define CKP_AI static inline __attribute__((always_inline))
+typedef __m512 ckp_vf;
+typedef __m512i ckp_vi;
+typedef __mmask16 ckp_vm;
+
+CKP_AI ckp_vf ckp_loadu(const float *p) { return _mm512_loadu_ps(p); }
+
+/* p[0], p[2], .., p[30] from p[0..15] and p[15..30]. */
+CKP_AI ckp_vf ckp_load2(const float *p)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, /* from p[0..15]  */
+                                           17, 19, 21, 23, 25, 27, 29, 31 /* p[15..30] */);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 15));
+}
+
+CKP_AI ckp_vf ckp_gather(const float *p, ckp_vi off) { return _mm512_i32gather_ps(off, p, 4); }
+
+CKP_AI ckp_vf ckp_gather_mask(const float *p, ckp_vi off, ckp_vm m, ckp_vf fill)
+{
+    return _mm512_mask_i32gather_ps(fill, m, off, p, 4);
+}
+
+CKP_AI ckp_vf ckp_set1f(float x) { return _mm512_set1_ps(x); }
+CKP_AI ckp_vi ckp_set1i(int32_t x) { return _mm512_set1_epi32(x); }
+CKP_AI ckp_vi ckp_loadi(const int32_t *p) { return _mm512_loadu_si512(p); }
+CKP_AI ckp_vi ckp_addi(ckp_vi a, ckp_vi b) { return _mm512_add_epi32(a, b); }
+
+CKP_AI ckp_vm ckp_better(ckp_vf v, ckp_vf max)
+{
+    return _kor_mask16(_mm512_cmp_ps_mask(v, max, _CMP_GT_OQ),
+                       _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+}
+
+CKP_AI ckp_vf ckp_self(ckp_vm m, ckp_vf a, ckp_vf b) { return _mm512_mask_blend_ps(m, a, b); }
+CKP_AI ckp_vi ckp_seli(ckp_vm m, ckp_vi a, ckp_vi b) { return _mm512_mask_blend_epi32(m, a, b); }
+
+CKP_AI ckp_vm ckp_lti(ckp_vi a, ckp_vi b) { return _mm512_cmplt_epi32_mask(a, b); }
+CKP_AI ckp_vm ckp_mand(ckp_vm a, ckp_vm b) { return _kand_mask16(a, b); }
+CKP_AI ckp_vm ckp_mor(ckp_vm a, ckp_vm b) { return _kor_mask16(a, b); }
+CKP_AI ckp_vm ckp_mandnot(ckp_vm a, ckp_vm b) { return _kandn_mask16(a, b); }
+CKP_AI bool ckp_many(ckp_vm m) { return m != 0; }
+
+CKP_AI void ckp_storeu(float *p, ckp_vf v) { _mm512_storeu_ps(p, v); }
+CKP_AI void ckp_storei(int32_t *p, ckp_vi v) { _mm512_storeu_si512(p, v); }
+CKP_AI void ckp_store_index(int64_t *p, ckp_vi v)
+{
+    _mm512_storeu_si512(p, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)));
+    _mm512_storeu_si512(p + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)));
+}
+
+#define CKP_SET_SYMBOL ck_pool_avx512_kernels
+#define CKP_SET_NAME "simd-16"
+#define CKP_SET_ISA CONVKIT_ISA_AVX512
+#include "pool-simd/maxpool-simd.inc"
