@@ -584,27 +584,69 @@ static const tk_pool_cfg_t pool_cfgs[] = {
     {2, 2, 6, 33, 1, 5, 1, 3, 0, 2, 1, 1, true},
 };
 
+/* The data of a pool case: 0 uniform floats, 1 integers in [-1, 1] (ties),
+ * 2 those with NaN, -inf, -0 and +0 mixed in, 3 all -inf, 4 signed zeros
+ * with a quarter NaNs of distinct payloads (several NaNs per window; the
+ * value's bits say which NaN won). */
+enum { POOL_DATA_KINDS = 5 };
+
+static float pool_datum(tk_rng_t *r, int data)
+{
+    const int64_t u = tk_rng_range(r, 0, 15);
+    switch (data) {
+    case 0: return tk_rng_float(r, -3, 3);
+    case 1: return (float)tk_rng_range(r, -1, 1);
+    case 2: {
+        const float v = (float)tk_rng_range(r, -1, 1);
+        return u == 0 ? NAN : u == 1 ? -INFINITY : u == 2 ? -0.0f : u == 3 ? 0.0f : v;
+    }
+    case 3: return -INFINITY;
+    default:
+        if (u < 4) return tk_f32_from_bits(0x7fc00000u | (uint32_t)tk_rng_range(r, 1, 0xffff));
+        return u < 10 ? -0.0f : 0.0f;
+    }
+}
+
+/* A tensor in `kind`; with row_gap > 0 (TK_NCHW only) its rows are
+ * row_gap elements longer than the view, which keeps the logical width. */
+static tk_tensor_t pool_tensor(const int64_t dims[4], tk_kind_t kind, int64_t row_gap, bool i64)
+{
+    int64_t d[4] = {dims[0], dims[1], dims[2], dims[3] + row_gap};
+    tk_tensor_t t = i64 ? tk_tensor_i64(d, kind) : tk_tensor_f32(d, kind);
+    t.dims[3] = dims[3];
+    return t;
+}
+
+/* Layouts of one pool case: src/grad_src, dst/grad_dst, indices. */
+typedef struct pool_layout {
+    tk_kind_t x, y, idx;
+    int64_t row_gap; /* extra row length of x, y and idx (TK_NCHW) */
+} pool_layout_t;
+
+/* One kernel set on one problem: forward with and without indices over
+ * the whole item range, and in three uneven ranges (bitwise equal), against
+ * the float64 reference and bitwise against the scalar reference kernels
+ * (NaN payloads included); backward with the reference indices, whole and
+ * split.  Sentinel-filled gaps catch stray writes. */
 static void pool_kernel_case(const ck_pool_kernels_t *k, const tk_pool_cfg_t *c,
-                             tk_kind_t kind, int data, uint64_t seed)
+                             pool_layout_t lk, int data, uint64_t seed)
 {
     int64_t oh, ow;
     tk_pool_out_dims(c, &oh, &ow);
     const int64_t sd[4] = {c->n, c->c, c->h, c->w}, dd[4] = {c->n, c->c, oh, ow};
+    const int64_t gap = lk.row_gap;
     tk_rng_t r;
     tk_rng_seed(&r, seed);
-    tk_tensor_t x = tk_tensor_f32(sd, kind), y = tk_tensor_f32(dd, kind);
-    tk_tensor_t y2 = tk_tensor_f32(dd, kind), idx = tk_tensor_i64(dd, kind);
-    tk_tensor_t gy = tk_tensor_f32(dd, kind), gx = tk_tensor_f32(sd, kind);
+    tk_tensor_t x = pool_tensor(sd, lk.x, gap, false), y = pool_tensor(dd, lk.y, gap, false);
+    tk_tensor_t y2 = pool_tensor(dd, lk.y, gap, false), y3 = pool_tensor(dd, lk.y, gap, false);
+    tk_tensor_t yr = pool_tensor(dd, lk.y, gap, false), idx = pool_tensor(dd, lk.idx, gap, true);
+    tk_tensor_t idx3 = pool_tensor(dd, lk.idx, gap, true), idxr = pool_tensor(dd, lk.idx, gap, true);
+    tk_tensor_t gy = pool_tensor(dd, lk.y, gap, false), gx = pool_tensor(sd, lk.x, gap, false);
+    tk_tensor_t gx2 = pool_tensor(sd, lk.x, gap, false);
     for (int64_t n = 0; n < sd[0]; n++)
         for (int64_t ch = 0; ch < sd[1]; ch++)
             for (int64_t h = 0; h < sd[2]; h++)
-                for (int64_t w = 0; w < sd[3]; w++) {
-                    const int64_t u = tk_rng_range(&r, 0, 15);
-                    float v = data == 0 ? tk_rng_float(&r, -3, 3) : (float)tk_rng_range(&r, -1, 1);
-                    if (data == 2)
-                        v = u == 0 ? NAN : u == 1 ? -INFINITY : u == 2 ? -0.0f : u == 3 ? 0.0f : v;
-                    tk_setf(&x, n, ch, h, w, v);
-                }
+                for (int64_t w = 0; w < sd[3]; w++) tk_setf(&x, n, ch, h, w, pool_datum(&r, data));
     tk_fill_ints(&gy, &r, -3, 3);
     ck_pool_problem_t p = {
         .batch = c->n, .channels = c->c, .in_h = c->h, .in_w = c->w, .out_h = oh, .out_w = ow,
@@ -615,19 +657,37 @@ static void pool_kernel_case(const ck_pool_kernels_t *k, const tk_pool_cfg_t *c,
     to_ck(&p.src, &x);
     to_ck(&p.dst, &y);
     to_ck(&p.indices, &idx);
-    const int64_t items = c->n * c->c;
+    const int64_t items = c->n * c->c, cut1 = items / 3, cut2 = items - items / 3;
     k->forward(&p, tk_fdata(&x), tk_fdata(&y), tk_idata(&idx), 0, items);
     k->forward(&p, tk_fdata(&x), tk_fdata(&y2), NULL, 0, items);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&y3), tk_idata(&idx3), 0, cut1);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&y3), tk_idata(&idx3), cut1, cut2);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&y3), tk_idata(&idx3), cut2, items);
+    ck_ref_pool_kernels.forward(&p, tk_fdata(&x), tk_fdata(&yr), tk_idata(&idxr), 0, items);
     tk_ref_t ry = tk_ref_new(dd);
     tk_ref_pool_forward(c, &x, &ry);
-    char msg[600], lay[48];
-    snprintf(lay, sizeof lay, "%s data %d", tk_kind_name(kind), data);
+    char msg[600], lay[96];
+    snprintf(lay, sizeof lay, "%s/%s/%s gap %lld data %d, %lldx%lld k%lldx%lld s%lldx%lld "
+             "p%lldx%lld d%lldx%lld%s", tk_kind_name(lk.x), tk_kind_name(lk.y),
+             tk_kind_name(lk.idx), (long long)gap, data, (long long)c->h, (long long)c->w,
+             (long long)c->kh, (long long)c->kw, (long long)p.stride_h, (long long)p.stride_w,
+             (long long)c->ph, (long long)c->pw, (long long)c->dh, (long long)c->dw,
+             c->ceil ? " ceil" : "");
     expect_ok(tk_compare_bits(&y, &ry, msg, sizeof msg), msg, k->name, "pool forward", lay);
     expect_ok(tk_compare_index(&idx, &ry, msg, sizeof msg), msg, k->name, "pool indices", lay);
     expect_ok(tk_compare_bits(&y2, &ry, msg, sizeof msg), msg, k->name, "pool forward (no indices)",
               lay);
-    cr_expect(tk_gaps_intact(&y, msg, sizeof msg), "'%s': %s", k->name, msg);
-    cr_expect(tk_gaps_intact(&idx, msg, sizeof msg), "'%s': %s", k->name, msg);
+    cr_expect(tk_bitwise_equal(&y, &yr, msg, sizeof msg), "'%s' [%s] vs ref kernels: %s", k->name,
+              lay, msg);
+    cr_expect(tk_bitwise_equal(&y2, &yr, msg, sizeof msg), "'%s' [%s] no indices vs ref: %s",
+              k->name, lay, msg);
+    cr_expect(tk_bitwise_equal(&y3, &y, msg, sizeof msg), "'%s' [%s] forward split: %s", k->name,
+              lay, msg);
+    cr_expect(tk_bitwise_equal(&idx3, &idx, msg, sizeof msg), "'%s' [%s] indices split: %s",
+              k->name, lay, msg);
+    tk_tensor_t *outs[] = {&y, &y2, &y3, &idx, &idx3};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        cr_expect(tk_gaps_intact(outs[i], msg, sizeof msg), "'%s' [%s]: %s", k->name, lay, msg);
     /* backward with the reference indices */
     for (int64_t n = 0; n < dd[0]; n++)
         for (int64_t ch = 0; ch < dd[1]; ch++)
@@ -635,13 +695,18 @@ static void pool_kernel_case(const ck_pool_kernels_t *k, const tk_pool_cfg_t *c,
                 for (int64_t j = 0; j < dd[3]; j++)
                     tk_seti(&idx, n, ch, i, j, ry.index[tk_ref_at(&ry, n, ch, i, j)]);
     k->backward(&p, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx), 0, items);
+    k->backward(&p, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx2), 0, cut1);
+    k->backward(&p, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx2), cut1, cut2);
+    k->backward(&p, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx2), cut2, items);
     tk_ref_t rgx = tk_ref_new(sd);
     tk_ref_pool_backward(c, &gy, &idx, &rgx);
     expect_ok(tk_compare_exact(&gx, &rgx, msg, sizeof msg), msg, k->name, "pool backward", lay);
-    cr_expect(tk_gaps_intact(&gx, msg, sizeof msg), "'%s': %s", k->name, msg);
+    cr_expect(tk_gaps_intact(&gx, msg, sizeof msg), "'%s' [%s]: %s", k->name, lay, msg);
+    cr_expect(tk_bitwise_equal(&gx2, &gx, msg, sizeof msg), "'%s' [%s] backward split: %s",
+              k->name, lay, msg);
     tk_ref_free(&ry);
     tk_ref_free(&rgx);
-    tk_tensor_t *all[] = {&x, &y, &y2, &idx, &gy, &gx};
+    tk_tensor_t *all[] = {&x, &y, &y2, &y3, &yr, &idx, &idx3, &idxr, &gy, &gx, &gx2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tk_tensor_free(all[i]);
 }
 
@@ -652,8 +717,90 @@ Test(kernels, every_pool_kernel_set_matches_reference)
         for (size_t c = 0; c < sizeof pool_cfgs / sizeof pool_cfgs[0]; c++)
             for (size_t l = 0; l < 3; l++)
                 for (int data = 0; data < 3; data++)
-                    pool_kernel_case(ck_pool_kernel_at(i), &pool_cfgs[c], kinds[l], data,
+                    pool_kernel_case(ck_pool_kernel_at(i), &pool_cfgs[c],
+                                     (pool_layout_t){kinds[l], kinds[l], kinds[l], 0}, data,
                                      (uint64_t)(i * 1000 + c * 100 + l * 10 + data));
+}
+
+/* Lanes of a SIMD pool set's vectors (its tails are 1 .. 2*lanes+1). */
+static int64_t pool_lanes(const ck_pool_kernels_t *k)
+{
+    return k->isa == CONVKIT_ISA_AVX512 ? 16 : 8;
+}
+
+/* Window rules for the tail sweeps, the same along h and w: kernel,
+ * stride, pad, dilation, ceil_mode.  Strides 1, 2, 3 and dilations 1, 2,
+ * 3, with and without padding; the last rows give windows with no valid
+ * element on narrow inputs. */
+static const int64_t pool_rules[][5] = {
+    {1, 1, 0, 1, 0}, {2, 1, 1, 1, 0}, {3, 1, 1, 1, 1}, {3, 2, 1, 1, 0}, {3, 2, 0, 1, 1},
+    {2, 2, 0, 1, 0}, {5, 2, 2, 1, 1}, {1, 2, 0, 1, 0}, {3, 3, 1, 1, 1}, {2, 3, 0, 1, 0},
+    {3, 1, 2, 2, 0}, {3, 2, 2, 2, 1}, {2, 2, 1, 3, 1}, {2, 3, 1, 3, 0}, {3, 3, 3, 3, 1},
+    {4, 1, 4, 3, 0},
+};
+
+/* Every SIMD pool set on output widths 1 .. 2*lanes+1 (and some past
+ * 4*lanes) under every window
+ * rule of pool_rules (NCHW dense and with longer rows, a broadcast batch
+ * for src, and layouts the sets hand to the reference), and on channel
+ * counts 1 .. 2*lanes+1 for NHWC and a channels-last strided view; each
+ * with every kind of data. */
+Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
+{
+    const pool_layout_t wide[] = {
+        {TK_NCHW, TK_NCHW, TK_NCHW, 0}, {TK_NCHW, TK_NCHW, TK_NCHW, 3},
+        {TK_NHWC, TK_NHWC, TK_NHWC, 0}, {TK_NCHW, TK_PERMUTED, TK_NCHW, 0},
+    };
+    const pool_layout_t deep[] = {{TK_NHWC, TK_NHWC, TK_NHWC, 0},
+                                  {TK_PERMUTED, TK_PERMUTED, TK_PERMUTED, 0},
+                                  {TK_NHWC, TK_NHWC, TK_PADDED, 0}};
+    int sets = 0;
+    for (int i = 0; i < ck_pool_kernel_count(); i++) {
+        const ck_pool_kernels_t *k = ck_pool_kernel_at(i);
+        if (k->isa == CONVKIT_ISA_SCALAR) continue;
+        sets++;
+        const int64_t lanes = pool_lanes(k);
+        uint64_t seed = 50000u + (uint64_t)i * 100000u;
+        for (size_t q = 0; q < sizeof pool_rules / sizeof pool_rules[0]; q++) {
+            const int64_t *u = pool_rules[q];
+            /* widths 1 .. 2L+1, then past 4L (the NCHW sets run 4 vectors
+             * side by side, then 1 to 3 more) */
+            const int64_t wider[] = {3 * lanes,     4 * lanes - 1, 4 * lanes,     4 * lanes + 1,
+                                     5 * lanes + 3, 6 * lanes + 2, 7 * lanes + 1, 8 * lanes + 2};
+            const int64_t n_targets = 2 * lanes + 1 + (int64_t)(sizeof wider / sizeof wider[0]);
+            for (int64_t ti = 0; ti < n_targets; ti++) {
+                const int64_t target = ti < 2 * lanes + 1 ? ti + 1 : wider[ti - (2 * lanes + 1)];
+                /* the narrowest input with `target` outputs along w */
+                int64_t w = 1;
+                while (w < 40 * lanes && tk_pool_out_size(w, u[2], u[0], u[1], u[3], u[4]) < target)
+                    w++;
+                if (tk_pool_out_size(w, u[2], u[0], u[1], u[3], u[4]) != target) continue;
+                /* every third case 1-D (h = kh = 1), else a few rows */
+                const bool one_d = target % 3 == 0;
+                tk_pool_cfg_t c = {2, 2, 1, w, 1, u[0], 1, u[1], 0, u[2], 1, u[3], u[4] != 0};
+                if (!one_d) {
+                    c.kh = u[0], c.sh = u[1], c.ph = u[2], c.dh = u[3];
+                    c.h = 1 + target % 5;
+                    while (tk_pool_out_size(c.h, c.ph, c.kh, c.sh, c.dh, c.ceil) < 1) c.h++;
+                }
+                for (size_t l = 0; l < sizeof wide / sizeof wide[0]; l++)
+                    for (int data = 0; data < POOL_DATA_KINDS; data++)
+                        pool_kernel_case(k, &c, wide[l], data, seed++);
+            }
+            /* channel tails: a small image, channels 1 .. 2*lanes+1 */
+            for (int64_t ch = 1; ch <= 2 * lanes + 1; ch++) {
+                const tk_pool_cfg_t c = {2, ch, 4 + (int64_t)q % 3, 5 + (int64_t)q % 4, u[0], u[0],
+                                         u[1], u[1], u[2], u[2], u[3], u[3], u[4] != 0};
+                int64_t oh, ow;
+                tk_pool_out_dims(&c, &oh, &ow);
+                if (oh < 1 || ow < 1) continue;
+                for (size_t l = 0; l < sizeof deep / sizeof deep[0]; l++)
+                    pool_kernel_case(k, &c, deep[l], (int)((ch + (int64_t)l) % POOL_DATA_KINDS),
+                                     seed++);
+            }
+        }
+    }
+    if (sets == 0) cr_skip_test("no SIMD pool kernel set runs on this CPU");
 }
 
 /* fields: n c h w kh kw dh dw ph pw sh sw */
