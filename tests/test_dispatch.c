@@ -629,7 +629,8 @@ typedef struct pool_layout {
  * the whole item range, and in three uneven ranges (bitwise equal), against
  * the float64 reference and bitwise against the scalar reference kernels
  * (NaN payloads included); backward with the reference indices, whole and
- * split.  Sentinel-filled gaps catch stray writes. */
+ * split, and with random in-plane indices.  Sentinel-filled gaps catch
+ * stray writes. */
 static void pool_kernel_case(const ck_pool_kernels_t *k, const tk_pool_cfg_t *c,
                              pool_layout_t lk, int data, uint64_t seed)
 {
@@ -706,8 +707,21 @@ static void pool_kernel_case(const ck_pool_kernels_t *k, const tk_pool_cfg_t *c,
     cr_expect(tk_gaps_intact(&gx, msg, sizeof msg), "'%s' [%s]: %s", k->name, lay, msg);
     cr_expect(tk_bitwise_equal(&gx2, &gx, msg, sizeof msg), "'%s' [%s] backward split: %s",
               k->name, lay, msg);
+    /* backward with arbitrary in-plane indices (and -1): any row, also
+     * below the window, may receive a gradient */
+    for (int64_t n = 0; n < dd[0]; n++)
+        for (int64_t ch = 0; ch < dd[1]; ch++)
+            for (int64_t i = 0; i < dd[2]; i++)
+                for (int64_t j = 0; j < dd[3]; j++)
+                    tk_seti(&idx, n, ch, i, j, tk_rng_range(&r, -1, c->h * c->w - 1));
+    k->backward(&p, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx), 0, items);
+    tk_ref_t rgx2 = tk_ref_new(sd);
+    tk_ref_pool_backward(c, &gy, &idx, &rgx2);
+    expect_ok(tk_compare_exact(&gx, &rgx2, msg, sizeof msg), msg, k->name,
+              "pool backward (any indices)", lay);
     tk_ref_free(&ry);
     tk_ref_free(&rgx);
+    tk_ref_free(&rgx2);
     tk_tensor_t *all[] = {&x, &y, &y2, &y3, &yr, &idx, &idx3, &idxr, &gy, &gx, &gx2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tk_tensor_free(all[i]);
 }

@@ -616,6 +616,86 @@ Test(pool1d, sweep)
     run_pool(&d, true, 14);
 }
 
+/* ---- the plan at the ISA cap against a scalar-reference plan ----------------- */
+
+/* Runs forward (with and without indices) and backward through a plan at
+ * the process cap (the SIMD kernels where the CPU has them) and through the
+ * same parameters at params.isa = SCALAR, with 3 threads (so the work
+ * splits inside an image's channel run), and expects bit-identical outputs:
+ * values with their NaN payloads, indices, gradients. */
+static void cap_vs_scalar(const tk_pool_cfg_t *c, const tk_kind_t k[3], int kind, uint64_t seed)
+{
+    int64_t oh, ow;
+    tk_pool_out_dims(c, &oh, &ow);
+    const int64_t sd[4] = {c->n, c->c, c->h, c->w}, dd[4] = {c->n, c->c, oh, ow};
+    tk_rng_t r;
+    tk_rng_seed(&r, seed);
+    tk_tensor_t x = tk_tensor_f32(sd, k[0]), gy = tk_tensor_f32(dd, k[1]);
+    fill_data(&x, &r, kind);
+    tk_fill_ints(&gy, &r, -4, 4);
+    tk_tensor_t y[2], y0[2], idx[2], gx[2];
+    convkit_plan_t *plan[2];
+    cr_assert_eq(convkit_set_num_threads(3), CONVKIT_SUCCESS);
+    for (int s = 0; s < 2; s++) { /* 0: the cap, 1: scalar */
+        convkit_pool2d_params_t p = tk_pool2d_params(c);
+        p.isa = s == 0 ? CONVKIT_ISA_DEFAULT : CONVKIT_ISA_SCALAR;
+        p.src_layout = x.layout;
+        p.dst_layout = gy.layout;
+        y[s] = tk_tensor_f32(dd, k[1]);
+        y0[s] = tk_tensor_f32(dd, k[1]);
+        idx[s] = tk_tensor_i64(dd, k[2]);
+        gx[s] = tk_tensor_f32(sd, k[0]);
+        p.indices_layout = idx[s].layout;
+        cr_assert_eq(convkit_max_pool2d_create(&p, &plan[s]), CONVKIT_SUCCESS, "%s",
+                     convkit_last_error());
+        cr_assert_eq(convkit_max_pool_forward(plan[s], tk_fdata(&x), tk_fdata(&y[s]),
+                                              tk_idata(&idx[s])),
+                     CONVKIT_SUCCESS, "%s", convkit_last_error());
+        cr_assert_eq(convkit_max_pool_forward(plan[s], tk_fdata(&x), tk_fdata(&y0[s]), NULL),
+                     CONVKIT_SUCCESS, "%s", convkit_last_error());
+        cr_assert_eq(convkit_max_pool_backward(plan[s], tk_fdata(&gy), tk_idata(&idx[s]),
+                                               tk_fdata(&gx[s])),
+                     CONVKIT_SUCCESS, "%s", convkit_last_error());
+    }
+    convkit_set_num_threads(0);
+    char msg[300];
+    const char *impl = convkit_plan_impl_name(plan[0]);
+    tk_tensor_t *got[] = {&y[0], &y0[0], &idx[0], &gx[0]}, *want[] = {&y[1], &y0[1], &idx[1], &gx[1]};
+    const char *what[] = {"values", "values without indices", "indices", "backward"};
+    for (int i = 0; i < 4; i++) {
+        cr_expect(tk_bitwise_equal(got[i], want[i], msg, sizeof msg), "%s %s/%s/%s data %d: %s: %s",
+                  impl, tk_kind_name(k[0]), tk_kind_name(k[1]), tk_kind_name(k[2]), kind, what[i],
+                  msg);
+        cr_expect(tk_gaps_intact(got[i], msg, sizeof msg), "%s %s: %s", impl, what[i], msg);
+    }
+    for (int s = 0; s < 2; s++) {
+        convkit_plan_destroy(plan[s]);
+        tk_tensor_free(&y[s]);
+        tk_tensor_free(&y0[s]);
+        tk_tensor_free(&idx[s]);
+        tk_tensor_free(&gx[s]);
+    }
+    tk_tensor_free(&x);
+    tk_tensor_free(&gy);
+}
+
+Test(pool2d, plan_at_cap_matches_scalar_plan_bitwise)
+{
+    static const tk_kind_t layouts[][3] = {
+        {TK_NCHW, TK_NCHW, TK_NCHW}, {TK_NHWC, TK_NHWC, TK_NHWC}, {TK_PERMUTED, TK_PERMUTED, TK_NHWC}};
+    const tk_pool_cfg_t cfgs[] = {
+        PCFG(2, 37, 23, 70, 3, 3, 2, 2, 1, 1, 1, 1, false), /* ResNet-like, odd sizes */
+        PCFG(2, 37, 23, 69, 3, 3, 2, 2, 0, 0, 1, 1, true),
+        PCFG(1, 45, 9, 81, 3, 3, 1, 1, 1, 1, 2, 2, false),  /* dilation 2 */
+        PCFG(1, 19, 7, 65, 2, 4, 1, 3, 1, 2, 1, 2, true),   /* stride 3 along w */
+        PCFG(3, 11, 1, 300, 1, 5, 1, 1, 0, 2, 1, 1, false), /* a 1-D signal as H = 1 */
+    };
+    for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++)
+        for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++)
+            for (int kind = 0; kind < DATA_COUNT; kind++)
+                cap_vs_scalar(&cfgs[c], layouts[l], kind, 100 * c + 10 * l + (uint64_t)kind);
+}
+
 Test(pool2d, batch_zero)
 {
     convkit_pool2d_params_t p = CONVKIT_POOL2D_PARAMS_INIT;
