@@ -26,6 +26,10 @@ static inline void ckp_store_first(float *p, ckp_vec_t v, int64_t m)
 {
     _mm512_mask_storeu_ps(p, ckp_first(m), v);
 }
+static inline void ckp_copy_first(float *d, const float *s, int64_t m)
+{
+    _mm512_mask_storeu_ps(d, ckp_first(m), _mm512_maskz_loadu_ps(ckp_first(m), s));
+}
 static inline ckp_vec_t ckp_reverse(ckp_vec_t v, int64_t m)
 {
     const __m512i idx = _mm512_sub_epi32(_mm512_set1_epi32((int)m - 1),
