@@ -248,30 +248,74 @@ convkit_status_t convkit_max_pool_forward(convkit_plan_t *plan, const float *src
 /* Index validation runs in parallel over (n, c) planes; each range records
  * its first bad element's flat position (n, c, h, w order) with an atomic
  * minimum, so the reported element is the first bad one for any thread
- * count. */
+ * count.  Channels-last indices are read in memory order (pixel by pixel;
+ * plane by plane would stride through the whole tensor once per channel)
+ * and the range records the smallest bad position it saw. */
 typedef struct ck_pool_index_check {
     const ck_pool_problem_t *p;
     const int64_t *indices;
     _Atomic int64_t first_bad; /* INT64_MAX: none */
 } ck_pool_index_check_t;
 
+/* v is -1 or in [0, plane) exactly when (uint64_t)v + 1 <= plane. */
+static inline bool ck_pool_index_bad(int64_t v, uint64_t plane)
+{
+    return (uint64_t)v + 1 > plane;
+}
+
+static void ck_pool_first_bad_min(ck_pool_index_check_t *chk, int64_t pos)
+{
+    int64_t cur = atomic_load(&chk->first_bad);
+    while (pos < cur && !atomic_compare_exchange_weak(&chk->first_bad, &cur, pos)) {
+    }
+}
+
 static void ck_pool_check_indices_range(void *ctx, int64_t begin, int64_t end)
 {
     ck_pool_index_check_t *chk = ctx;
     const ck_pool_problem_t *p = chk->p;
-    const int64_t plane = p->in_h * p->in_w; /* bounded by the src element count */
+    const ck_tensor_t *t = &p->indices;
+    const uint64_t plane = (uint64_t)(p->in_h * p->in_w); /* bounded by the src element count */
+    if (t->strides[1] == 1 && p->channels > 1) {
+        /* channels-last: memory order, pixel by pixel over the range's runs
+         * of channels; a bad pixel reports its smallest flat position */
+        int64_t first = INT64_MAX;
+        for (int64_t item = begin; item < end;) {
+            const int64_t n = item / p->channels, cb = item % p->channels;
+            const int64_t ce = end - item < p->channels - cb ? cb + (end - item) : p->channels;
+            for (int64_t oh = 0; oh < p->out_h; oh++)
+                for (int64_t ow = 0; ow < p->out_w; ow++) {
+                    const int64_t *ip = chk->indices + ck_off(t, n, 0, oh, ow);
+                    bool bad = false;
+                    for (int64_t c = cb; c < ce; c++) bad |= ck_pool_index_bad(ip[c], plane);
+                    if (!bad) continue;
+                    for (int64_t c = cb; c < ce; c++)
+                        if (ck_pool_index_bad(ip[c], plane)) {
+                            const int64_t pos =
+                                ((n * p->channels + c) * p->out_h + oh) * p->out_w + ow;
+                            if (pos < first) first = pos;
+                            break; /* later channels of this pixel come after pos */
+                        }
+                }
+            item += ce - cb;
+        }
+        if (first != INT64_MAX) ck_pool_first_bad_min(chk, first);
+        return;
+    }
     for (int64_t item = begin; item < end; item++) {
         const int64_t n = item / p->channels, c = item % p->channels;
-        for (int64_t oh = 0; oh < p->out_h; oh++)
-            for (int64_t ow = 0; ow < p->out_w; ow++) {
-                const int64_t v = chk->indices[ck_off(&p->indices, n, c, oh, ow)];
-                if (v == -1 || (v >= 0 && v < plane)) continue;
-                const int64_t pos = (item * p->out_h + oh) * p->out_w + ow;
-                int64_t cur = atomic_load(&chk->first_bad);
-                while (pos < cur && !atomic_compare_exchange_weak(&chk->first_bad, &cur, pos)) {
+        for (int64_t oh = 0; oh < p->out_h; oh++) {
+            const int64_t *ir = chk->indices + ck_off(t, n, c, oh, 0);
+            const int64_t s3 = t->strides[3];
+            bool bad = false;
+            for (int64_t ow = 0; ow < p->out_w; ow++) bad |= ck_pool_index_bad(ir[ow * s3], plane);
+            if (!bad) continue;
+            for (int64_t ow = 0; ow < p->out_w; ow++)
+                if (ck_pool_index_bad(ir[ow * s3], plane)) {
+                    ck_pool_first_bad_min(chk, (item * p->out_h + oh) * p->out_w + ow);
+                    return; /* later elements of this range come after it */
                 }
-                return; /* later elements of this range come after pos */
-            }
+        }
     }
 }
 

@@ -412,6 +412,50 @@ Test(pool_backward, rejects_out_of_plane_index_2d)
     convkit_plan_destroy(plan);
 }
 
+Test(pool_backward, channels_last_index_error_names_the_first_bad_element)
+{
+    /* NHWC indices, read pixel by pixel: the error still names the first bad
+     * element in (n, c, h, w) order, for any thread count. */
+    convkit_pool2d_params_t prm = CONVKIT_POOL2D_PARAMS_INIT;
+    prm.batch = 2;
+    prm.channels = 40;
+    prm.in_height = 30;
+    prm.in_width = 32;
+    prm.kernel_h = prm.kernel_w = 2; /* output 15 x 16 */
+    prm.src_layout.format = prm.dst_layout.format = prm.indices_layout.format =
+        CONVKIT_FORMAT_NHWC;
+    convkit_plan_t *plan = NULL;
+    cr_assert_eq(convkit_max_pool2d_create(&prm, &plan), CONVKIT_SUCCESS, "%s",
+                 convkit_last_error());
+    const int64_t sd[4] = {2, 40, 30, 32}, dd[4] = {2, 40, 15, 16};
+    tk_tensor_t idx = tk_tensor_i64(dd, TK_NHWC), gy = tk_tensor_f32(dd, TK_NHWC);
+    tk_tensor_t gx = tk_tensor_f32(sd, TK_NHWC);
+    tk_fill_const(&gy, 1.0f);
+    for (int64_t n = 0; n < 2; n++)
+        for (int64_t c = 0; c < 40; c++)
+            for (int64_t h = 0; h < 15; h++)
+                for (int64_t w = 0; w < 16; w++) tk_seti(&idx, n, c, h, w, (h * 32 + w) * 2);
+    tk_seti(&idx, 1, 0, 0, 0, 960);      /* == plane: bad, but in image 1 */
+    tk_seti(&idx, 0, 30, 0, 0, -2);      /* earlier pixel, later channel */
+    tk_seti(&idx, 0, 7, 14, 15, 99999);  /* the first in (n, c, h, w) order */
+    tk_seti(&idx, 0, 7, 14, 14, -1);     /* fine */
+    tk_seti(&idx, 0, 9, 3, 2, INT64_MIN);
+    for (int t = 1; t <= 3; t++) {
+        convkit_set_num_threads(t);
+        tk_fill_sentinel(&gx);
+        cr_expect_eq(convkit_max_pool_backward(plan, tk_fdata(&gy), tk_idata(&idx), tk_fdata(&gx)),
+                     CONVKIT_ERROR_INDEX_OUT_OF_RANGE);
+        cr_expect(strstr(convkit_last_error(), "indices[0, 7, 14, 15] = 99999") != NULL,
+                  "%d threads: %s", t, convkit_last_error());
+        cr_expect(tk_untouched(&gx), "%d threads: grad_src written", t);
+    }
+    convkit_set_num_threads(0);
+    convkit_plan_destroy(plan);
+    tk_tensor_free(&idx);
+    tk_tensor_free(&gy);
+    tk_tensor_free(&gx);
+}
+
 /* ---- randomized sweep against the reference -------------------------------- */
 
 enum data_kind { DATA_UNIFORM, DATA_TIES, DATA_SPECIAL, DATA_ALL_NEG_INF, DATA_ZEROS, DATA_COUNT };
