@@ -50,6 +50,16 @@ CK_EMU __m512 _mm512_loadu_ps(const void *p)
     return r;
 }
 CK_EMU void _mm512_storeu_ps(void *p, __m512 a) { memcpy(p, a.f, sizeof a.f); }
+/* Masked-off lanes are zero and not read (p may point outside the object). */
+CK_EMU __m512 _mm512_maskz_loadu_ps(__mmask16 k, const void *p)
+{
+    __m512 r;
+    for (int i = 0; i < 16; i++) {
+        r.f[i] = 0.0f;
+        if (k >> i & 1) memcpy(&r.f[i], (const char *)p + 4 * i, sizeof(float));
+    }
+    return r;
+}
 CK_EMU __m512i _mm512_loadu_si512(const void *p)
 {
     __m512i r;

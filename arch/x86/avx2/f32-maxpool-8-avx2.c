@@ -6,9 +6,10 @@
  * indices and sums, bit for bit).  Register tile: NCHW, 8 output columns
  * per ymm (running max + int32 index offsets, 2 registers); NHWC, 4 ymm =
  * 32 channels of one output pixel (8 registers).  Stride-2 windows load 15
- * floats as two ymm and deinterleave (vshufps + vpermpd); stride >= 3 and
- * the edge columns gather.  The kernel logic is shared with the AVX-512 set
- * in src/pool-simd/maxpool-simd.inc; this file supplies its vector words.
+ * floats as two ymm and deinterleave (vshufps + vpermpd), stride >= 3
+ * gathers; edge columns use the same loads masked (vmaskmovps, masked
+ * vgatherdps).  The kernel logic is shared with the AVX-512 set in
+ * src/pool-simd/maxpool-simd.inc; this file supplies its vector words.
  */
 #include <immintrin.h>
 
@@ -22,13 +23,26 @@ typedef __m256 ckp_vm; /* all-ones lanes */
 
 CKP_AI ckp_vf ckp_loadu(const float *p) { return _mm256_loadu_ps(p); }
 
-/* p[0], p[2], .., p[14] from p[0..7] and p[7..14]. */
-CKP_AI ckp_vf ckp_load2(const float *p)
+/* Masked: lanes outside m read as 0 and are not accessed. */
+CKP_AI ckp_vf ckp_loadu_mask(const float *p, ckp_vm m)
 {
-    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 7);
+    return _mm256_maskload_ps(p, _mm256_castps_si256(m));
+}
+
+/* p[0], p[2], .., p[14] from a = p[0..7] and b = p[7..14]. */
+CKP_AI ckp_vf ckp_even(__m256 a, __m256 b)
+{
     /* per 128-bit half: a0 a2 b1 b3 = p0 p2 p8 p10 | p4 p6 p12 p14 */
     const __m256 s = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0));
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+CKP_AI ckp_vf ckp_load2(const float *p) { return ckp_even(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 7)); }
+
+/* ckp_load2 with masks for the elements of p[0..7] and of p[7..14]. */
+CKP_AI ckp_vf ckp_load2_mask(const float *p, ckp_vm lo, ckp_vm hi)
+{
+    return ckp_even(ckp_loadu_mask(p, lo), ckp_loadu_mask(p + 7, hi));
 }
 
 CKP_AI ckp_vf ckp_gather(const float *p, ckp_vi off) { return _mm256_i32gather_ps(p, off, 4); }

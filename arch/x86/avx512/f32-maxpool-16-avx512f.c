@@ -6,8 +6,9 @@
  * indices and sums, bit for bit).  Register tile: NCHW, 16 output columns
  * per zmm (running max + int32 index offsets, 2 registers, lane masks in k
  * registers); NHWC, 4 zmm = 64 channels of one output pixel (8 registers).
- * Stride-2 windows load 31 floats as two zmm and deinterleave (vpermt2ps);
- * stride >= 3 and the edge columns gather.  A line-for-line transliteration
+ * Stride-2 windows load 31 floats as two zmm and deinterleave (vpermt2ps),
+ * stride >= 3 gathers; edge columns use the same loads masked (k-masked
+ * vmovups, vgatherdps).  A line-for-line transliteration
  * of the AVX2 set (f32-maxpool-8-avx2.c); the kernel logic is shared in
  * src/pool-simd/maxpool-simd.inc, this file supplies its vector words.
  */
@@ -23,12 +24,23 @@ typedef __mmask16 ckp_vm;
 
 CKP_AI ckp_vf ckp_loadu(const float *p) { return _mm512_loadu_ps(p); }
 
-/* p[0], p[2], .., p[30] from p[0..15] and p[15..30]. */
-CKP_AI ckp_vf ckp_load2(const float *p)
+/* Masked: lanes outside m read as 0 and are not accessed. */
+CKP_AI ckp_vf ckp_loadu_mask(const float *p, ckp_vm m) { return _mm512_maskz_loadu_ps(m, p); }
+
+/* p[0], p[2], .., p[30] from a = p[0..15] and b = p[15..30]. */
+CKP_AI ckp_vf ckp_even(__m512 a, __m512 b)
 {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, /* from p[0..15]  */
-                                           17, 19, 21, 23, 25, 27, 29, 31 /* p[15..30] */);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 15));
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, /* from a */
+                                           17, 19, 21, 23, 25, 27, 29, 31 /* b */);
+    return _mm512_permutex2var_ps(a, even, b);
+}
+
+CKP_AI ckp_vf ckp_load2(const float *p) { return ckp_even(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 15)); }
+
+/* ckp_load2 with masks for the elements of p[0..15] and of p[15..30]. */
+CKP_AI ckp_vf ckp_load2_mask(const float *p, ckp_vm lo, ckp_vm hi)
+{
+    return ckp_even(ckp_loadu_mask(p, lo), ckp_loadu_mask(p + 15, hi));
 }
 
 CKP_AI ckp_vf ckp_gather(const float *p, ckp_vi off) { return _mm512_i32gather_ps(off, p, 4); }
