@@ -11,6 +11,7 @@
  *     references, so SIMD kernels added to a table are tested here
  *     automatically on every machine that can run them.
  */
+#define _DEFAULT_SOURCE /* mmap, MAP_ANONYMOUS, sysconf */
 #include "pool-avx512-emulated.h" /* first: it keeps the real <immintrin.h> out */
 
 #include <criterion/criterion.h>
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu.h"
 #include "kernels.h"
@@ -755,14 +758,55 @@ static const int64_t pool_rules[][5] = {
     {4, 1, 4, 3, 0},
 };
 
-/* Every SIMD pool set this CPU runs, and the AVX-512 set's logic through
- * pool-avx512-emulated.h where it does not, on output widths
- * 1 .. 2*lanes+1 (and some past 4*lanes) under every window rule of
- * pool_rules (NCHW dense and with longer rows, NHWC, and an NCHW src with
- * a channels-last strided dst, which the sets hand to the reference), and
- * on channel counts 1 .. 2*lanes+1 for NHWC, a channels-last strided view
- * and NHWC with strided indices (reference again); each with every kind
- * of data. */
+/* The SIMD pool sets to test: those this CPU runs, and the AVX-512 set's
+ * logic through pool-avx512-emulated.h where it does not. */
+static int simd_pool_sets(const ck_pool_kernels_t *sets[8])
+{
+    int n = 0;
+    for (int i = 0; i < ck_pool_kernel_count() && n < 7; i++)
+        if (ck_pool_kernel_at(i)->isa != CONVKIT_ISA_SCALAR) sets[n++] = ck_pool_kernel_at(i);
+#ifdef CK_POOL_AVX512_EMULATED
+    if (!convkit_isa_supported(CONVKIT_ISA_AVX512)) sets[n++] = &ck_pool_avx512_emulated;
+#endif
+    return n;
+}
+
+/* The output widths a set's sweeps cover: 1 .. 2L+1, then past 4L (the
+ * NCHW sets run 4 vectors side by side, then 1 to 3 more). */
+static int64_t pool_width_target(int64_t lanes, int64_t i)
+{
+    const int64_t wider[] = {3 * lanes,     4 * lanes - 1, 4 * lanes,     4 * lanes + 1,
+                             5 * lanes + 3, 6 * lanes + 2, 7 * lanes + 1, 8 * lanes + 2};
+    if (i < 2 * lanes + 1) return i + 1;
+    return i - (2 * lanes + 1) < (int64_t)(sizeof wider / sizeof wider[0])
+               ? wider[i - (2 * lanes + 1)]
+               : 0; /* the end */
+}
+
+/* A problem with `target` outputs along w under window rule u (the
+ * narrowest input that has them), N = 2, C = 2; every third one 1-D
+ * (h = kh = 1), else a few rows under the same rule.  False if no width
+ * gives exactly `target` outputs. */
+static bool pool_width_cfg(const int64_t u[5], int64_t target, int64_t lanes, tk_pool_cfg_t *c)
+{
+    int64_t w = 1;
+    while (w < 40 * lanes && tk_pool_out_size(w, u[2], u[0], u[1], u[3], u[4]) < target) w++;
+    if (tk_pool_out_size(w, u[2], u[0], u[1], u[3], u[4]) != target) return false;
+    *c = (tk_pool_cfg_t){2, 2, 1, w, 1, u[0], 1, u[1], 0, u[2], 1, u[3], u[4] != 0};
+    if (target % 3 != 0) {
+        c->kh = u[0], c->sh = u[1], c->ph = u[2], c->dh = u[3];
+        c->h = 1 + target % 5;
+        while (tk_pool_out_size(c->h, c->ph, c->kh, c->sh, c->dh, c->ceil) < 1) c->h++;
+    }
+    return true;
+}
+
+/* Every SIMD pool set (simd_pool_sets) on the output widths of
+ * pool_width_target under every window rule of pool_rules (NCHW dense and
+ * with longer rows, NHWC, and an NCHW src with a channels-last strided
+ * dst, which the sets hand to the reference), and on channel counts
+ * 1 .. 2*lanes+1 for NHWC, a channels-last strided view and NHWC with
+ * strided indices (reference again); each with every kind of data. */
 Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
 {
     const pool_layout_t wide[] = {
@@ -773,46 +817,25 @@ Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
                                   {TK_PERMUTED, TK_PERMUTED, TK_PERMUTED, 0},
                                   {TK_NHWC, TK_NHWC, TK_PADDED, 0}};
     const ck_pool_kernels_t *sets[8];
-    int n_sets = 0;
-    for (int i = 0; i < ck_pool_kernel_count() && n_sets < 7; i++)
-        if (ck_pool_kernel_at(i)->isa != CONVKIT_ISA_SCALAR) sets[n_sets++] = ck_pool_kernel_at(i);
-#ifdef CK_POOL_AVX512_EMULATED
-    if (!convkit_isa_supported(CONVKIT_ISA_AVX512)) sets[n_sets++] = &ck_pool_avx512_emulated;
-#endif
+    const int n_sets = simd_pool_sets(sets);
     for (int i = 0; i < n_sets; i++) {
         const ck_pool_kernels_t *k = sets[i];
         const int64_t lanes = pool_lanes(k);
         uint64_t seed = 50000u + (uint64_t)i * 100000u;
         for (size_t q = 0; q < sizeof pool_rules / sizeof pool_rules[0]; q++) {
             const int64_t *u = pool_rules[q];
-            /* widths 1 .. 2L+1, then past 4L (the NCHW sets run 4 vectors
-             * side by side, then 1 to 3 more) */
-            const int64_t wider[] = {3 * lanes,     4 * lanes - 1, 4 * lanes,     4 * lanes + 1,
-                                     5 * lanes + 3, 6 * lanes + 2, 7 * lanes + 1, 8 * lanes + 2};
-            const int64_t n_targets = 2 * lanes + 1 + (int64_t)(sizeof wider / sizeof wider[0]);
-            for (int64_t ti = 0; ti < n_targets; ti++) {
-                const int64_t target = ti < 2 * lanes + 1 ? ti + 1 : wider[ti - (2 * lanes + 1)];
-                /* the narrowest input with `target` outputs along w */
-                int64_t w = 1;
-                while (w < 40 * lanes && tk_pool_out_size(w, u[2], u[0], u[1], u[3], u[4]) < target)
-                    w++;
-                if (tk_pool_out_size(w, u[2], u[0], u[1], u[3], u[4]) != target) continue;
-                /* every third case 1-D (h = kh = 1), else a few rows */
-                const bool one_d = target % 3 == 0;
-                tk_pool_cfg_t c = {2, 2, 1, w, 1, u[0], 1, u[1], 0, u[2], 1, u[3], u[4] != 0};
-                if (!one_d) {
-                    c.kh = u[0], c.sh = u[1], c.ph = u[2], c.dh = u[3];
-                    c.h = 1 + target % 5;
-                    while (tk_pool_out_size(c.h, c.ph, c.kh, c.sh, c.dh, c.ceil) < 1) c.h++;
-                }
+            tk_pool_cfg_t c;
+            for (int64_t t = 0; pool_width_target(lanes, t) > 0; t++) {
+                if (!pool_width_cfg(u, pool_width_target(lanes, t), lanes, &c)) continue;
                 for (size_t l = 0; l < sizeof wide / sizeof wide[0]; l++)
                     for (int data = 0; data < POOL_DATA_KINDS; data++)
                         pool_kernel_case(k, &c, wide[l], data, seed++);
             }
             /* channel tails: a small image, channels 1 .. 2*lanes+1 */
             for (int64_t ch = 1; ch <= 2 * lanes + 1; ch++) {
-                const tk_pool_cfg_t c = {2, ch, 4 + (int64_t)q % 3, 5 + (int64_t)q % 4, u[0], u[0],
-                                         u[1], u[1], u[2], u[2], u[3], u[3], u[4] != 0};
+                c = (tk_pool_cfg_t){2,    ch,   4 + (int64_t)q % 3, 5 + (int64_t)q % 4, u[0],
+                                    u[0], u[1], u[1],               u[2],               u[2],
+                                    u[3], u[3], u[4] != 0};
                 int64_t oh, ow;
                 tk_pool_out_dims(&c, &oh, &ow);
                 if (oh < 1 || ow < 1) continue;
@@ -821,6 +844,101 @@ Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
                                      seed++);
             }
         }
+    }
+    if (n_sets == 0) cr_skip_test("no SIMD pool kernel set runs on this CPU");
+}
+
+/* n floats flush against an inaccessible page, at their end (at_end) or
+ * at their start, with an inaccessible page on the other side too. */
+typedef struct guarded {
+    void *map;
+    size_t len;
+    float *data;
+} guarded_t;
+
+static guarded_t guarded_floats(int64_t n, bool at_end)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = (size_t)n * sizeof(float);
+    const size_t body = (bytes + page - 1) / page * page;
+    guarded_t g = {NULL, body + 2 * page, NULL};
+    g.map = mmap(NULL, g.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(g.map != MAP_FAILED);
+    char *base = g.map;
+    cr_assert_eq(mprotect(base, page, PROT_NONE), 0);
+    cr_assert_eq(mprotect(base + page + body, page, PROT_NONE), 0);
+    g.data = (float *)(void *)(at_end ? base + page + body - bytes : base + page);
+    return g;
+}
+
+/* Dense NCHW or NHWC strides of dims d. */
+static void pool_dense(ck_tensor_t *t, const int64_t d[4], bool nhwc)
+{
+    memcpy(t->dims, d, sizeof t->dims);
+    if (nhwc) t->strides[1] = 1, t->strides[3] = d[1], t->strides[2] = d[3] * d[1];
+    else t->strides[3] = 1, t->strides[2] = d[3], t->strides[1] = d[2] * d[3];
+    t->strides[0] = d[1] * d[2] * d[3];
+}
+
+/* The SIMD sets' loads and stores stay inside the tensors: src (forward)
+ * and grad_src (backward) sit flush against an inaccessible page, after
+ * and before them, so one element too far is a crash (AddressSanitizer
+ * does not see masked vector loads).  Every window rule and output width
+ * of the tail sweep, dense NCHW and NHWC, results bitwise as the
+ * reference kernels'. */
+Test(kernels, simd_pool_sets_touch_nothing_outside_the_tensors, .timeout = 600)
+{
+    const ck_pool_kernels_t *sets[8];
+    const int n_sets = simd_pool_sets(sets);
+    tk_rng_t r;
+    tk_rng_seed(&r, 777);
+    for (int i = 0; i < n_sets; i++) {
+        const ck_pool_kernels_t *k = sets[i];
+        const int64_t lanes = pool_lanes(k);
+        for (size_t q = 0; q < sizeof pool_rules / sizeof pool_rules[0]; q++)
+            for (int64_t t = 0; pool_width_target(lanes, t) > 0; t++) {
+                tk_pool_cfg_t c;
+                if (!pool_width_cfg(pool_rules[q], pool_width_target(lanes, t), lanes, &c))
+                    continue;
+                int64_t oh, ow;
+                tk_pool_out_dims(&c, &oh, &ow);
+                const int64_t sd[4] = {c.n, c.c, c.h, c.w}, dd[4] = {c.n, c.c, oh, ow};
+                const int64_t ns = c.n * c.c * c.h * c.w, nd = c.n * c.c * oh * ow;
+                for (int layout = 0; layout < 4; layout++) {
+                    const bool nhwc = layout & 1, at_end = layout & 2;
+                    ck_pool_problem_t p = {
+                        .batch = c.n, .channels = c.c, .in_h = c.h, .in_w = c.w, .out_h = oh,
+                        .out_w = ow, .kernel_h = c.kh, .kernel_w = c.kw, .stride_h = c.sh,
+                        .stride_w = c.sw, .pad_h = c.ph, .pad_w = c.pw, .dilation_h = c.dh,
+                        .dilation_w = c.dw,
+                    };
+                    pool_dense(&p.src, sd, nhwc);
+                    pool_dense(&p.dst, dd, nhwc);
+                    pool_dense(&p.indices, dd, nhwc);
+                    guarded_t x = guarded_floats(ns, at_end), gx = guarded_floats(ns, !at_end);
+                    for (int64_t e = 0; e < ns; e++) x.data[e] = pool_datum(&r, (int)(e % 3));
+                    float *y = malloc((size_t)nd * 2 * sizeof(float)), *gy = y + nd;
+                    int64_t *idx = malloc((size_t)nd * 2 * sizeof(int64_t)), *idx_ref = idx + nd;
+                    float *gx_ref = malloc((size_t)ns * sizeof(float));
+                    cr_assert(y != NULL && idx != NULL && gx_ref != NULL);
+                    ck_ref_pool_kernels.forward(&p, x.data, gy, idx_ref, 0, c.n * c.c);
+                    k->forward(&p, x.data, y, idx, 0, c.n * c.c);
+                    bool same = memcmp(y, gy, (size_t)nd * sizeof(float)) == 0 &&
+                                memcmp(idx, idx_ref, (size_t)nd * sizeof(int64_t)) == 0;
+                    for (int64_t e = 0; e < nd; e++) gy[e] = (float)tk_rng_range(&r, -3, 3);
+                    ck_ref_pool_kernels.backward(&p, gy, idx_ref, gx_ref, 0, c.n * c.c);
+                    k->backward(&p, gy, idx_ref, gx.data, 0, c.n * c.c);
+                    same = same && memcmp(gx.data, gx_ref, (size_t)ns * sizeof(float)) == 0;
+                    cr_expect(same, "'%s' %s %lldx%lld k%lld s%lld p%lld d%lld%s: differs from "
+                              "the reference kernels", k->name, nhwc ? "NHWC" : "NCHW",
+                              (long long)c.h, (long long)c.w, (long long)c.kw, (long long)c.sw,
+                              (long long)c.pw, (long long)c.dw, c.ceil ? " ceil" : "");
+                    munmap(x.map, x.len);
+                    munmap(gx.map, gx.len);
+                    free(y);
+                    free(idx);
+                    free(gx_ref);
+                }
+            }
     }
     if (n_sets == 0) cr_skip_test("no SIMD pool kernel set runs on this CPU");
 }
