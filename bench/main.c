@@ -22,6 +22,9 @@
 #include "report.h"
 #include "shim.h"
 #include "suites.h"
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+#include "peer-torch.h"
+#endif
 
 #define PROG "convkit-bench"
 #define CWD_SHAPES_DIR "../shared/shapes/benchdnn"
@@ -38,12 +41,13 @@ static void usage(FILE *f)
             "                       (default: the suites marked * by --list)\n"
             "  --mb LIST            minibatches, up to 3, comma-separated (default: 1,8)\n"
             "  --max-cases N        at most N problems per suite and shape file (0 = all)\n"
-            "  --threads N          threads for convkit and oneDNN (default: 1)\n"
+            "  --threads N          threads for convkit, oneDNN and PyTorch (default: 1)\n"
             "  --min-time S         seconds per repetition of each case (default: 0.1;\n"
             "                       Google Benchmark's own 0.5 makes the default run\n"
             "                       take over 10 minutes)\n"
             "  --no-onednn          do not run the oneDNN peers\n"
             "  --no-scalar          do not run the scalar-reference peer\n"
+            "  --no-torch           do not run the PyTorch peers\n"
             "  --json FILE          JSON summary (default: convkit-bench.json)\n"
             "  --list               list the suites and exit\n"
             "  --smoke              a few cases of every suite: --suite all --max-cases 2\n"
@@ -170,7 +174,7 @@ int main(int argc, char **argv)
     const char *shapes_opt = NULL, *suite_opt = NULL, *mb_opt = NULL, *json_path = NULL;
     long max_cases = -1, threads = 1;
     double min_time = -1;
-    bool no_onednn = false, no_scalar = false, list = false, smoke = false;
+    bool no_onednn = false, no_scalar = false, no_torch = false, list = false, smoke = false;
     bool gb_reps_given = false, gb_interleave_given = false, gb_list_tests = false;
     long gb_reps = 1;
 
@@ -209,6 +213,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--no-scalar") == 0) {
             no_scalar = true;
+            continue;
+        }
+        if (strcmp(a, "--no-torch") == 0) {
+            no_torch = true;
             continue;
         }
         if (strcmp(a, "--list") == 0) {
@@ -305,6 +313,7 @@ int main(int argc, char **argv)
     opts.min_time = min_time > 0 ? min_time : smoke ? 0.01 : 0.1;
     opts.with_onednn = ckb_have_onednn() && !no_onednn;
     opts.with_scalar = !no_scalar;
+    opts.with_torch = ckb_have_torch() && !no_torch;
     if (json_path == NULL)
         json_path = "convkit-bench.json";
 
@@ -343,7 +352,7 @@ int main(int argc, char **argv)
     if (opts.shapes_dir != NULL && realpath(opts.shapes_dir, shapes_abs) != NULL)
         opts.shapes_dir = shapes_abs;
 
-    /* Threads for convkit and for oneDNN's OpenMP runtime (this thread runs
+    /* Threads for convkit, for oneDNN's OpenMP runtime and for ATen (this thread runs
      * every case: Google Benchmark runs single-threaded cases on the main
      * thread). */
     if (convkit_set_num_threads((int)threads) != CONVKIT_SUCCESS) {
@@ -353,6 +362,10 @@ int main(int argc, char **argv)
     }
 #ifdef _OPENMP
     omp_set_num_threads((int)threads);
+#endif
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+    if (opts.with_torch)
+        ckb_torch_set_num_threads((int)threads); /* ATen's intra-op pool, same count */
 #endif
 
     /* ---- header ------------------------------------------------------------- */
@@ -365,6 +378,14 @@ int main(int argc, char **argv)
     printf("  oneDNN:   %s\n", !ckb_have_onednn() ? "absent (built without libdnnl-dev)"
                                : no_onednn       ? "present, not run (--no-onednn)"
                                                  : "present");
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+    if (no_torch)
+        printf("  PyTorch:  present, not run (--no-torch)\n");
+    else
+        printf("  PyTorch:  present (libtorch %s, ATen)\n", ckb_torch_version());
+#else
+    printf("  PyTorch:  absent (built without libtorch-dev)\n");
+#endif
     printf("  scalar:   %s\n", no_scalar ? "not run (--no-scalar)" : "convkit's scalar reference");
     if (opts.shapes_dir != NULL)
         printf("  shapes:   %s %s\n", opts.shapes_dir, shapes_note);

@@ -199,7 +199,12 @@ static void throughput(const problem_t *p, double sec, const ckb_machine_t *m, d
 /* ---- text tables ------------------------------------------------------- */
 
 enum { COL_LAYER, COL_SHAPE, COL_TIME, COL_RATE, COL_PEAK, COL_ONEDNN, COL_NCHW, COL_SCALAR,
-       NCOLS };
+       COL_TORCH, COL_TORCH_NHWC, COL_CONVKIT_NHWC, NCOLS };
+/* The ratio columns, from COL_ONEDNN on, and their peers. */
+#define NRATIOS (NCOLS - COL_ONEDNN)
+static const char *const ratio_peers[NRATIOS] = {CKB_PEER_ONEDNN_ANY, CKB_PEER_ONEDNN_NCHW,
+                                                 CKB_PEER_SCALAR, CKB_PEER_TORCH,
+                                                 CKB_PEER_TORCH_NHWC, CKB_PEER_CONVKIT_NHWC};
 
 typedef struct table {
     char *(*cells)[NCOLS];
@@ -280,18 +285,17 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
     const ckb_suite_t *info = suite_info(suite);
     const bool compute = suite_is_compute(suite);
     const bool conv = strncmp(suite, "conv", 4) == 0;
-    static const char *const ratio_peers[3] = {CKB_PEER_ONEDNN_ANY, CKB_PEER_ONEDNN_NCHW,
-                                               CKB_PEER_SCALAR};
-    double logsum[3] = {0, 0, 0};
-    int logn[3] = {0, 0, 0};
+    double logsum[NRATIOS] = {0};
+    int logn[NRATIOS] = {0};
     int problems = 0, errors = 0;
-    bool nchw_seen = false;
+    bool seen[NRATIOS] = {false};
 
     table_t t = {0};
     char *hdr[NCOLS] = {dup_s("layer"), dup_s("shape"), dup_s("convkit ms"),
                         dup_s(compute ? "GFLOP/s" : "GB/s"),
                         dup_s(compute ? "% peak" : "% copy bw"), dup_s("x oneDNN"),
-                        dup_s("x oneDNN NCHW"), dup_s("x scalar")};
+                        dup_s("x oneDNN NCHW"), dup_s("x scalar"), dup_s("x PyTorch"),
+                        dup_s("x PyTorch NHWC"), dup_s("x convkit NHWC")};
     table_add(&t, hdr);
     for (int i = 0; i < g_nproblems; i++) {
         problem_t *p = &g_problems[i];
@@ -307,7 +311,7 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
         row[COL_TIME] = fmt_num(sec * 1e3, 0);
         row[COL_RATE] = fmt_num(compute ? gflops : gbps, 1);
         row[COL_PEAK] = fmt_num(frac * 100, 1);
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < NRATIOS; k++) {
             double ratio = peer_median(p, ratio_peers[k]) / sec;
             row[COL_ONEDNN + k] = fmt_num(ratio, 2);
             if (isfinite(ratio) && ratio > 0) {
@@ -318,7 +322,8 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
         table_add(&t, row);
         for (int k = 0; k < p->npeers; k++) {
             errors += p->peers[k].error != NULL;
-            nchw_seen = nchw_seen || strcmp(p->peers[k].name, CKB_PEER_ONEDNN_NCHW) == 0;
+            for (int r = 0; r < NRATIOS; r++)
+                seen[r] = seen[r] || strcmp(p->peers[k].name, ratio_peers[r]) == 0;
         }
     }
     if (problems == 0) {
@@ -326,7 +331,7 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
         return;
     }
     char *geo[NCOLS] = {dup_s("geomean"), dup_s(""), dup_s(""), dup_s(""), dup_s("")};
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < NRATIOS; k++)
         geo[COL_ONEDNN + k] = fmt_num(logn[k] > 0 ? exp(logsum[k] / logn[k]) : NAN, 2);
     table_add(&t, geo);
 
@@ -336,10 +341,18 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
     fprintf(out, "\n(%d problem%s; medians of %d repetition%s; x peer = peer time / convkit "
                  "time, above 1 = convkit faster)\n",
             problems, problems == 1 ? "" : "s", reps, reps == 1 ? "" : "s");
+    if (seen[COL_CONVKIT_NHWC - COL_ONEDNN])
+        fprintf(out, "(x convkit NHWC = convkit NHWC time / convkit NCHW time: at most 1 when NHWC "
+                     "is as fast; x PyTorch NHWC = PyTorch channels-last time / convkit NCHW "
+                     "time)\n");
     bool show[NCOLS];
     for (int c = 0; c < NCOLS; c++)
         show[c] = true;
-    show[COL_NCHW] = conv || nchw_seen; /* conv suites, and any suite that ran that peer */
+    show[COL_NCHW] = conv || seen[COL_NCHW - COL_ONEDNN]; /* conv suites, and any that ran it */
+    /* the newer peers: only where they ran (PyTorch everywhere but gemm_ukernel, the NHWC
+     * peers in the pool suites) */
+    for (int c = COL_TORCH; c < NCOLS; c++)
+        show[c] = seen[c - COL_ONEDNN];
     table_print(out, &t, show);
     table_free(&t);
     if (errors > 0) {

@@ -1,6 +1,8 @@
 /*
  * report.h - turns the collected results into one table per suite (layer,
- * shape, convkit time, GFLOP/s or GB/s, % of peak, x oneDNN, x scalar) and
+ * shape, convkit time, GFLOP/s or GB/s, % of peak, x oneDNN, x oneDNN NCHW,
+ * x scalar, x PyTorch, and in the pool suites x PyTorch NHWC and x convkit
+ * NHWC; a column shows only where its peer ran) and
  * a JSON summary of medians and ratios that the regression checker reads.
  * A ratio "x peer" is peer_time / convkit_time of the medians over the
  * repetitions: above 1 means convkit is faster.

@@ -121,6 +121,19 @@ void ckb_register_case(const char *suite, const char *problem, const char *peer,
  * a few milliseconds would be too noisy. */
 int64_t ckb_slow_case_iterations(double est_seconds, const ckb_options_t *opts);
 
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+#include "peer-torch.h"
+
+/* Registers the PyTorch case "<suite>/<problem>/<peer>" for `tp` (a case
+ * that reports the error when PyTorch cannot run the problem, or when
+ * want_out, if not NULL, differs from the output dims PyTorch computes;
+ * ckb_torch_out_dims).  Returns the number of cases registered (1), or -1
+ * when out of memory. */
+int ckb_register_torch_case(const char *suite, const char *problem, const char *peer,
+                            const ckb_torch_problem_t *tp, const int64_t want_out[4],
+                            double flops, double bytes, const ckb_options_t *opts);
+#endif
+
 /* Speed assumed for convkit's scalar conv reference (it measures 0.2-0.5
  * GFLOP/s on one core of a 2.5 GHz AVX2 machine), for
  * ckb_slow_case_iterations. */

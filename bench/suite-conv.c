@@ -17,7 +17,15 @@
  *   scalar       a plan with params.isa = CONVKIT_ISA_SCALAR (opts->with_scalar)
  *   onednn_any   oneDNN choosing its layouts, weights reordered at setup
  *   onednn_nchw  oneDNN on nchw / oihw (goihw when grouped) tensors
- * (the oneDNN pair when built with oneDNN and opts->with_onednn).
+ * (the oneDNN pair when built with oneDNN and opts->with_onednn), and
+ *   torch        PyTorch 1.13 on NCHW tensors, no bias: at::convolution
+ *                (forward; groups, so depthwise too), at::convolution_backward
+ *                with output_mask {1,0,0} (backward-data) or {0,1,0}
+ *                (backward-weights) (when built with libtorch and
+ *                opts->with_torch).  PyTorch pads symmetrically: it gets the
+ *                top/left padding, which gives the file's output size when
+ *                the bottom/right one only differs by a floor-mode tail;
+ *                otherwise its case reports an error.
  * FLOPs per run are 2*mb*oc*oh*ow*(ic/g)*kh*kw in every direction; bytes are
  * src + weights + dst.
  *
@@ -366,6 +374,33 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
                                   ckb_slow_case_iterations(flops / CKB_SCALAR_FLOPS_ESTIMATE, opts));
                 registered++;
             }
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+            if (opts->with_torch) {
+                ckb_torch_problem_t tp;
+                memset(&tp, 0, sizeof tp);
+                tp.op = def->dir == DIR_FWD        ? CKB_TORCH_CONV_FWD
+                        : def->dir == DIR_BWD_DATA ? CKB_TORCH_CONV_BWD_DATA
+                                                   : CKB_TORCH_CONV_BWD_WEIGHTS;
+                tp.n = s.mb;
+                tp.c = s.ic;
+                tp.h = s.ih;
+                tp.w = s.iw;
+                tp.oc = s.oc;
+                tp.groups = s.g;
+                tp.kh = s.kh;
+                tp.kw = s.kw;
+                tp.sh = s.sh;
+                tp.sw = s.sw;
+                tp.ph = s.pt; /* symmetric: see the top of the file */
+                tp.pw = s.pl;
+                tp.dh = s.dh;
+                tp.dw = s.dw;
+                if (ckb_register_torch_case(def->name, problem, CKB_PEER_TORCH, &tp, od, flops,
+                                            bytes, opts) < 0)
+                    goto oom;
+                registered++;
+            }
+#endif
 #ifdef CONVKIT_BENCH_HAVE_ONEDNN
             if (opts->with_onednn) {
                 const conv_peer_t peers[2] = {PEER_ONEDNN_ANY, PEER_ONEDNN_NCHW};

@@ -7,7 +7,9 @@
  *                 on C256 56x56 (the stride-2 projection of stage 3)
  *   pad           constant (0), reflect, replicate and circular padding of 1
  *                 and 3 on every side, on C64 112x112 and C256 56x56
- * for every minibatch of the options.  Peers: convkit and the scalar floor;
+ * for every minibatch of the options.  Peers: convkit, the scalar floor and
+ * PyTorch 1.13 on NCHW tensors (torch: at::im2col, at::col2im, and at::pad
+ * with the mode's name - F.pad's path - when built with libtorch);
  * oneDNN has no such operators.  Bytes per run (for GB/s) are the elements
  * read plus written, 4 bytes each: unfold image + columns, fold columns +
  * image, pad src + dst.
@@ -165,6 +167,44 @@ static int register_problem(const ckb_options_t *opts, const char *suite, const 
             n++;
         }
     }
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+    if (opts->with_torch) {
+        ckb_torch_problem_t tp;
+        memset(&tp, 0, sizeof tp);
+        if (proto->op == OP_PAD) {
+            const convkit_pad_params_t *pp = &proto->pad;
+            tp.op = CKB_TORCH_PAD;
+            tp.n = pp->batch;
+            tp.c = pp->channels;
+            tp.h = pp->height;
+            tp.w = pp->width;
+            tp.pad_l = pp->pad_left;
+            tp.pad_r = pp->pad_right;
+            tp.pad_t = pp->pad_top;
+            tp.pad_b = pp->pad_bottom;
+            tp.pad_mode = (ckb_torch_pad_mode_t)pp->mode; /* same order as CONVKIT_PAD_* */
+            tp.pad_value = pp->value;
+        } else {
+            const convkit_fold_params_t *fp = &proto->fold;
+            tp.op = proto->op == OP_UNFOLD ? CKB_TORCH_UNFOLD : CKB_TORCH_FOLD;
+            tp.n = fp->batch;
+            tp.c = fp->channels;
+            tp.h = fp->height;
+            tp.w = fp->width;
+            tp.kh = fp->kernel_h;
+            tp.kw = fp->kernel_w;
+            tp.sh = fp->stride_h;
+            tp.sw = fp->stride_w;
+            tp.ph = fp->pad_h;
+            tp.pw = fp->pad_w;
+            tp.dh = fp->dilation_h;
+            tp.dw = fp->dilation_w;
+        }
+        int r = ckb_register_torch_case(suite, problem, CKB_PEER_TORCH, &tp, NULL, 0.0, bytes,
+                                        opts);
+        n += r > 0 ? r : 0;
+    }
+#endif
     return n;
 }
 

@@ -29,7 +29,17 @@
  *                with AVX-512), the one its jit pooling kernels take;
  *   onednn_nchw  on plain NCHW tensors, where oneDNN 2.6 on AVX2 runs a
  *                plain loop (simple_nchw) several times slower.
- * Both fall back to oneDNN's reference code for the dilated shapes.
+ * Both fall back to oneDNN's reference code for the dilated shapes.  Then
+ * three more peers, so the table answers "NHWC or NCHW?" and "how far
+ * ahead of PyTorch?":
+ *   convkit_nhwc convkit at the ISA cap with src, dst and indices (and the
+ *                gradients) in NHWC (channels-last); x convkit_nhwc =
+ *                NHWC time / NCHW time, at most 1 when NHWC is as fast;
+ *   torch        PyTorch 1.13 at::max_pool2d_with_indices (forward) and
+ *                at::max_pool2d_with_indices_backward (backward, indices
+ *                from one untimed forward) on NCHW tensors, int64 indices;
+ *   torch_nhwc   the same on channels-last tensors.
+ * (torch* when built with libtorch and opts->with_torch.)
  * Bytes per run (for GB/s): forward src + dst + indices (8 bytes each);
  * backward grad_dst + indices + grad_src.  The same figure serves every peer.
  */
@@ -381,6 +391,47 @@ static int register_pool(const ckb_options_t *opts, const char *suite, bool back
                                   bytes, opts, 0);
                 registered++;
             }
+            {
+                /* convkit on NHWC: the same plan with channels-last operands */
+                convkit_pool2d_params_t pn = p;
+                pn.src_layout.format = CONVKIT_FORMAT_NHWC;
+                pn.dst_layout.format = CONVKIT_FORMAT_NHWC;
+                pn.indices_layout.format = CONVKIT_FORMAT_NHWC;
+                c = new_case(backward, &pn, (size_t)bytes);
+                if (c == NULL)
+                    goto oom;
+                ckb_register_case(suite, problem, CKB_PEER_CONVKIT_NHWC, ckb_item_case_fn,
+                                  &c->item, 0.0, bytes, opts, 0);
+                registered++;
+            }
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+            if (opts->with_torch) {
+                ckb_torch_problem_t tp;
+                memset(&tp, 0, sizeof tp);
+                tp.op = backward ? CKB_TORCH_POOL_BWD : CKB_TORCH_POOL_FWD;
+                tp.n = mb;
+                tp.c = pp.s.ic;
+                tp.h = pp.s.ih;
+                tp.w = pp.s.iw;
+                tp.kh = pp.s.kh;
+                tp.kw = pp.s.kw;
+                tp.sh = pp.s.sh;
+                tp.sw = pp.s.sw;
+                tp.ph = pp.s.pt;
+                tp.pw = pp.s.pl;
+                tp.dh = pp.s.dh;
+                tp.dw = pp.s.dw;
+                tp.ceil_mode = pp.ceil_mode != 0;
+                for (int k = 0; k < 2; k++) {
+                    tp.channels_last = k == 1;
+                    if (ckb_register_torch_case(suite, problem,
+                                                k ? CKB_PEER_TORCH_NHWC : CKB_PEER_TORCH, &tp, od,
+                                                0.0, bytes, opts) < 0)
+                        goto oom;
+                    registered++;
+                }
+            }
+#endif
 #ifdef CONVKIT_BENCH_HAVE_ONEDNN
             if (opts->with_onednn) {
                 const ckb_onednn_layout_t layouts[2] = {CKB_ONEDNN_LAYOUT_ANY,

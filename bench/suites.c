@@ -32,6 +32,15 @@ const ckb_suite_t *const ckb_suites[] = {
     NULL,
 };
 
+bool ckb_have_torch(void)
+{
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+    return true;
+#else
+    return false;
+#endif
+}
+
 bool ckb_have_onednn(void)
 {
 #ifdef CONVKIT_BENCH_HAVE_ONEDNN
@@ -315,3 +324,68 @@ int64_t ckb_slow_case_iterations(double est_seconds, const ckb_options_t *opts)
     double min_time = opts->min_time > 0 ? opts->min_time : 0.5;
     return est_seconds >= 0.2 * min_time ? 1 : 0;
 }
+
+/* ---- the PyTorch peer ------------------------------------------------------------ */
+
+#ifdef CONVKIT_BENCH_HAVE_TORCH
+typedef struct torch_case {
+    ckb_item_t item;
+    ckb_torch_t *torch;
+} torch_case_t;
+
+static int torch_setup(ckb_item_t *it, char *err, size_t n)
+{
+    return ckb_torch_setup(((torch_case_t *)it)->torch, err, n);
+}
+
+static void torch_teardown(ckb_item_t *it)
+{
+    torch_case_t *c = (torch_case_t *)it;
+    if (c->torch != NULL)
+        ckb_torch_release(c->torch);
+}
+
+static void torch_destroy(ckb_item_t *it)
+{
+    ckb_torch_destroy(((torch_case_t *)it)->torch);
+    free(it);
+}
+
+static int torch_run(ckb_item_t *it)
+{
+    return ckb_torch_run(((torch_case_t *)it)->torch, it->error, sizeof it->error);
+}
+
+int ckb_register_torch_case(const char *suite, const char *problem, const char *peer,
+                            const ckb_torch_problem_t *tp, const int64_t want_out[4],
+                            double flops, double bytes, const ckb_options_t *opts)
+{
+    torch_case_t *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->item.setup = torch_setup;
+    c->item.teardown = torch_teardown;
+    c->item.run = torch_run;
+    c->item.destroy = torch_destroy;
+    ckb_item_add(&c->item);
+    char err[256];
+    c->torch = ckb_torch_create(tp, err, sizeof err);
+    if (c->torch == NULL) {
+        ckb_item_fail(&c->item, "%s", err);
+    } else {
+        int64_t od[4];
+        ckb_torch_out_dims(c->torch, od);
+        if (want_out != NULL && memcmp(od, want_out, sizeof od) != 0) {
+            ckb_item_fail(&c->item,
+                          "PyTorch output %lldx%lldx%lldx%lld differs from convkit's "
+                          "%lldx%lldx%lldx%lld",
+                          (long long)od[0], (long long)od[1], (long long)od[2], (long long)od[3],
+                          (long long)want_out[0], (long long)want_out[1], (long long)want_out[2],
+                          (long long)want_out[3]);
+        }
+        c->item.bytes = ckb_torch_footprint(c->torch);
+    }
+    ckb_register_case(suite, problem, peer, ckb_item_case_fn, &c->item, flops, bytes, opts, 0);
+    return 1;
+}
+#endif

@@ -7,6 +7,11 @@
  *   onednn_nchw  oneDNN on plain NCHW tensors (conv only)
  *   scalar       convkit's own scalar reference (params.isa = SCALAR): the floor
  *                (gemm_ukernel: the scalar 4x8 GEMM kernel)
+ *   torch        PyTorch 1.13 (libtorch's ATen, in process) on NCHW tensors
+ *                (every suite but gemm_ukernel; peer-torch.h)
+ *   torch_nhwc   PyTorch on channels-last tensors (pool suites)
+ *   convkit_nhwc convkit at the ISA cap on NHWC tensors (pool suites): its
+ *                ratio says how NHWC compares with NCHW
  * Case names are "<suite>/<problem>/<peer>", e.g.
  *   "conv_fwd/resnet_50:res2a_branch2b/mb1/onednn_nchw"
  * so the report can pair every peer with the convkit case of the same
@@ -24,6 +29,9 @@
 #define CKB_PEER_ONEDNN_ANY "onednn_any"
 #define CKB_PEER_ONEDNN_NCHW "onednn_nchw"
 #define CKB_PEER_SCALAR "scalar"
+#define CKB_PEER_TORCH "torch"
+#define CKB_PEER_TORCH_NHWC "torch_nhwc"
+#define CKB_PEER_CONVKIT_NHWC "convkit_nhwc"
 
 typedef struct ckb_options {
     const char *shapes_dir; /* benchdnn folder, or NULL: built-in ResNet-50 lists */
@@ -32,6 +40,7 @@ typedef struct ckb_options {
     double min_time;        /* per repetition, seconds (0 = default) */
     bool with_onednn;       /* oneDNN peers registered (false if built without it) */
     bool with_scalar;       /* the scalar-reference floor registered */
+    bool with_torch;        /* PyTorch peers registered (false if built without libtorch) */
 } ckb_options_t;
 
 typedef struct ckb_suite {
@@ -54,5 +63,8 @@ extern const ckb_suite_t ckb_suite_gemm_ukernel;
 
 /* Whether this binary was built with oneDNN (Debian's libdnnl-dev). */
 bool ckb_have_onednn(void);
+
+/* Whether this binary was built with libtorch (Debian's libtorch-dev). */
+bool ckb_have_torch(void);
 
 #endif /* CONVKIT_BENCH_SUITES_H */

@@ -10,7 +10,10 @@
 #       --current build/main/bench-gate.json
 #
 # A ratio is peer time / convkit time, against oneDNN with its preferred
-# layouts, oneDNN on NCHW and convkit's own scalar reference.  A ratio fails
+# layouts, oneDNN on NCHW and convkit's own scalar reference (and PyTorch,
+# PyTorch channels-last and convkit on NHWC once a refreshed baseline holds
+# them: only the (case, peer) pairs of the baseline are checked, and peers
+# the run has beyond them are ignored).  A ratio fails
 # when it drops more than the baseline's tolerance below its baseline value,
 # or is missing.  Cases that fail are run once more (same options, only
 # those cases) and a ratio counts with the better of its two values, so the
@@ -71,7 +74,7 @@ if [ ! -d "$shapes/conv" ] || [ ! -d "$shapes/pool" ]; then
 fi
 
 bash scripts/ensure-packages.sh build-essential cmake ninja-build pkg-config libsleef-dev \
-  libbenchmark-dev libdnnl-dev python3
+  libbenchmark-dev libdnnl-dev libtorch-dev python3
 
 cmake --workflow --preset main
 echo

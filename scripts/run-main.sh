@@ -4,7 +4,8 @@
 # and convkit-bench in Release (CMake workflow preset "main", build/main),
 # and runs convkit-bench's default suites (ResNet-50 conv2d forward at
 # minibatch 1 and 8, max_pool2d forward and backward, unfold, fold, pad)
-# against oneDNN and convkit's scalar reference in the same process.  It
+# against oneDNN, PyTorch (libtorch's ATen) and convkit's scalar reference
+# in the same process.  It
 # prints one table per suite and writes the JSON summary to
 # build/main/convkit-bench.json.
 #
@@ -16,7 +17,7 @@ export LC_ALL=C
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-packages.sh build-essential cmake ninja-build pkg-config libsleef-dev \
-  libbenchmark-dev libdnnl-dev
+  libbenchmark-dev libdnnl-dev libtorch-dev
 
 cmake --workflow --preset main
 echo

@@ -16,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-packages.sh \
   build-essential cmake ninja-build pkg-config \
   libcriterion-dev libsleef-dev python3-torch python3-numpy qemu-user \
-  libbenchmark-dev libdnnl-dev
+  libbenchmark-dev libdnnl-dev libtorch-dev
 
 mkdir -p build
 summary=()

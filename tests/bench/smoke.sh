@@ -6,8 +6,9 @@
 # must succeed, print a table per suite, and write a JSON summary that the
 # regression checker validates (check-regression.py --validate) with a case
 # in every suite the run names in its header (--smoke selects all of them)
-# and a ratio against the scalar peer, and against both oneDNN peers when
-# the binary has oneDNN.
+# and a ratio against the scalar peer and the convkit NHWC pool peer, against
+# both oneDNN peers when the binary has oneDNN, and against both PyTorch
+# peers (torch, torch_nhwc) when it has libtorch.
 # Extra arguments go to convkit-bench (the asan preset passes --shapes with
 # the tiny shape files of tests/bench/shapes).
 set -euo pipefail
@@ -28,11 +29,16 @@ for s in conv_fwd conv_bwd_data conv_bwd_weights pool_fwd pool_bwd unfold fold p
   [[ ",$suites," == *",$s,"* ]] || fail "--smoke does not run suite $s (runs: $suites)"
 done
 
-peers=scalar
+peers=scalar,convkit_nhwc
 if grep -Eq '^  oneDNN: +present$' "$tmp/out.txt"; then
-  peers=scalar,onednn_any,onednn_nchw
+  peers=$peers,onednn_any,onednn_nchw
 else
   echo "note: convkit-bench reports oneDNN absent; its peers are not expected"
+fi
+if grep -Eq '^  PyTorch: +present( \(|$)' "$tmp/out.txt"; then
+  peers=$peers,torch,torch_nhwc
+else
+  echo "note: convkit-bench reports PyTorch absent; its peers are not expected"
 fi
 for s in ${suites//,/ }; do
   grep -Eq "^$s - " "$tmp/out.txt" || fail "no table for suite $s"

@@ -206,6 +206,28 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("1 case(s) of the run are not in the baseline", out)
 
+    def test_extra_peers_are_ignored(self):
+        # peers added after the baseline was made (PyTorch, convkit on NHWC): not
+        # checked, whatever their ratio, and named in a note
+        run = base_run()
+        base = baseline_from(run)
+        more = copy.deepcopy(run)
+        for c in more["cases"]:
+            for peer, r in (("torch", 0.05), ("torch_nhwc", 0.04), ("convkit_nhwc", 9.0)):
+                c["ratios"][peer] = r
+                c["peer_seconds"][peer] = c["convkit_seconds"] * r
+        rc, out = self.check(base, more)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("PASS: 9 ratio(s)", out)
+        self.assertIn("12 ratio(s) against peers the baseline does not hold for their case "
+                      "(convkit_nhwc, torch, torch_nhwc): not checked.", out)
+        # once a refresh records them, they are checked like the others
+        base2 = baseline_from(more)
+        slow = scale_ratio(more, "pool_fwd", "resnet_50:pool1/mb1", "torch", 0.5)
+        rc, out = self.check(base2, slow)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("pool_fwd/resnet_50:pool1/mb1 x torch: SLOWER", out)
+
     # -- several runs: a regression must reproduce --------------------------------
 
     def test_best_of_runs_passes_noise_and_fails_a_reproduced_regression(self):
