@@ -365,7 +365,7 @@ int main(int argc, char **argv)
 #endif
 #ifdef CONVKIT_BENCH_HAVE_TORCH
     if (opts.with_torch)
-        ckb_torch_set_num_threads((int)threads); /* ATen's intra-op pool, same count */
+        ckb_torch_init((int)threads); /* ATen's intra-op pool, same count; warm heap */
 #endif
 
     /* ---- header ------------------------------------------------------------- */
@@ -382,7 +382,9 @@ int main(int argc, char **argv)
     if (no_torch)
         printf("  PyTorch:  present, not run (--no-torch)\n");
     else
-        printf("  PyTorch:  present (libtorch %s, ATen)\n", ckb_torch_version());
+        printf("  PyTorch:  present (libtorch %s, ATen; its results allocated from a kept "
+               "heap)\n",
+               ckb_torch_version());
 #else
     printf("  PyTorch:  absent (built without libtorch-dev)\n");
 #endif

@@ -4,11 +4,14 @@
 // only <ATen/ATen.h>, not the heavier <torch/torch.h>.
 #include "peer-torch.h"
 
+#include <climits>
 #include <cstdio>
 #include <exception>
 #include <new>
 #include <string>
 #include <vector>
+
+#include <malloc.h> // mallopt (glibc)
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -275,10 +278,8 @@ int ckb_torch_setup(ckb_torch_t *t, char *err, size_t err_size)
             t->grad_out = random_tensor({t->out[0], t->out[1], t->out[2], t->out[3]});
             break;
         }
-        // untimed: first-call costs stay out of the timing.  Three runs: the
-        // first frees of a large result move glibc's dynamic mmap threshold,
-        // after which results come from the heap instead of fresh mmaps (one
-        // warm-up run left the next few calls several times slower).
+        // untimed: first-call costs (and the heap's growth to this case's
+        // results, see ckb_torch_init) stay out of the timing.
         for (int i = 0; i < 3; i++)
             run_op(t);
         if (t->result.sizes() != at::IntArrayRef(expected_dims(t))) {
@@ -319,12 +320,15 @@ void ckb_torch_release(ckb_torch_t *t)
 
 void ckb_torch_destroy(ckb_torch_t *t) { delete t; }
 
-void ckb_torch_set_num_threads(int n)
+void ckb_torch_init(int threads)
 {
+    if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, INT_MAX) != 1)
+        std::fprintf(stderr, "convkit-bench: mallopt failed: PyTorch results may come from "
+                             "fresh pages on every call\n");
     try {
-        at::set_num_threads(n);
+        at::set_num_threads(threads);
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "convkit-bench: at::set_num_threads(%d): %s\n", n, e.what());
+        std::fprintf(stderr, "convkit-bench: at::set_num_threads(%d): %s\n", threads, e.what());
     }
 }
 

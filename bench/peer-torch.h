@@ -89,9 +89,17 @@ int ckb_torch_run(ckb_torch_t *t, char *err, size_t err_size);
 void ckb_torch_release(ckb_torch_t *t);
 void ckb_torch_destroy(ckb_torch_t *t); /* NULL is a no-op */
 
-/* at::set_num_threads(n): ATen's intra-op threads (call it with convkit's
- * thread count before any case runs). */
-void ckb_torch_set_num_threads(int n);
+/* Call once, before any case runs, with convkit's thread count:
+ * at::set_num_threads(threads) (ATen's intra-op threads), and glibc's malloc
+ * told to keep freed memory (no mmap for large blocks, no trimming).
+ * PyTorch allocates every result; with glibc's defaults a result of
+ * megabytes is a fresh mmap each call, and faulting its pages in dominated
+ * and scattered the timing on this VM (max_pool2d backward, N8 C64
+ * 112x112: 105 ms per call, 4.5 ms with the heap kept; forward 3-170 ms).
+ * With the heap kept, PyTorch's time is its kernel plus an allocation from
+ * warm memory, as under a caching allocator; the other peers allocate
+ * nothing in the timed loop, so they are unaffected. */
+void ckb_torch_init(int threads);
 
 /* "1.13.1" (the headers' version). */
 const char *ckb_torch_version(void);
