@@ -16,6 +16,14 @@ static const ck_conv_kernels_t *const ck_conv_all[] = {
     &ck_conv_gemm_scalar_kernels,
     &ck_ref_conv_kernels,
 };
+/* Direct (depthwise) convolution sets, best first; the scalar one last. */
+static const ck_conv_kernels_t *const ck_conv_direct_all[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &ck_conv_direct_avx512_kernels,
+    &ck_conv_direct_avx2_kernels,
+#endif
+    &ck_conv_direct_scalar_kernels,
+};
 #define CK_POOL_SET(sym) CK_INTERNAL extern const ck_pool_kernels_t sym;
 #include "pool-kernels.inc"
 #undef CK_POOL_SET
@@ -41,9 +49,11 @@ static const ck_pad_kernels_t *const ck_pad_all[] = {
 
 /* Kernels this CPU runs, in list order. */
 static const ck_conv_kernels_t *ck_conv_ok[CK_COUNT(ck_conv_all)];
+static const ck_conv_kernels_t *ck_conv_direct_ok[CK_COUNT(ck_conv_direct_all)];
 static const ck_pool_kernels_t *ck_pool_ok[CK_COUNT(ck_pool_all)];
 static const ck_fold_kernels_t *ck_fold_ok[CK_COUNT(ck_fold_all)];
 static const ck_pad_kernels_t *ck_pad_ok[CK_COUNT(ck_pad_all)];
+static int ck_conv_direct_n;
 static int ck_conv_n, ck_pool_n, ck_fold_n, ck_pad_n;
 static pthread_once_t ck_tables_once = PTHREAD_ONCE_INIT;
 
@@ -54,6 +64,7 @@ static pthread_once_t ck_tables_once = PTHREAD_ONCE_INIT;
 static void ck_tables_init(void)
 {
     CK_FILTER(ck_conv_all, ck_conv_ok, ck_conv_n)
+    CK_FILTER(ck_conv_direct_all, ck_conv_direct_ok, ck_conv_direct_n)
     CK_FILTER(ck_pool_all, ck_pool_ok, ck_pool_n)
     CK_FILTER(ck_fold_all, ck_fold_ok, ck_fold_n)
     CK_FILTER(ck_pad_all, ck_pad_ok, ck_pad_n)
@@ -82,3 +93,24 @@ CK_DEFINE_SELECT(conv, ck_conv_kernels_t)
 CK_DEFINE_SELECT(pool, ck_pool_kernels_t)
 CK_DEFINE_SELECT(fold, ck_fold_kernels_t)
 CK_DEFINE_SELECT(pad, ck_pad_kernels_t)
+
+/* Like the others, but NULL when no direct set fits (none registered). */
+const ck_conv_kernels_t *ck_select_conv_direct(uint32_t isa)
+{
+    pthread_once(&ck_tables_once, ck_tables_init);
+    for (int i = 0; i < ck_conv_direct_n; i++)
+        if (ck_isa_rank(ck_conv_direct_ok[i]->isa) <= ck_isa_rank(isa)) return ck_conv_direct_ok[i];
+    return NULL;
+}
+
+int ck_conv_direct_kernel_count(void)
+{
+    pthread_once(&ck_tables_once, ck_tables_init);
+    return ck_conv_direct_n;
+}
+
+const ck_conv_kernels_t *ck_conv_direct_kernel_at(int i)
+{
+    pthread_once(&ck_tables_once, ck_tables_init);
+    return i >= 0 && i < ck_conv_direct_n ? ck_conv_direct_ok[i] : NULL;
+}

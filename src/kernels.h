@@ -113,6 +113,10 @@ typedef struct ck_pad_kernels {
 /* The best kernels whose ISA ranks at or below `isa` (a supported ISA, as
  * returned by ck_plan_isa).  Never NULL: the scalar reference is last. */
 CK_INTERNAL const ck_conv_kernels_t *ck_select_conv(uint32_t isa);
+/* The best direct (depthwise) convolution set within `isa`, or NULL when
+ * none is registered.  A plan uses it only for problems
+ * ck_conv_direct_supports accepts (src/conv-direct/). */
+CK_INTERNAL const ck_conv_kernels_t *ck_select_conv_direct(uint32_t isa);
 CK_INTERNAL const ck_pool_kernels_t *ck_select_pool(uint32_t isa);
 CK_INTERNAL const ck_fold_kernels_t *ck_select_fold(uint32_t isa);
 CK_INTERNAL const ck_pad_kernels_t *ck_select_pad(uint32_t isa);
@@ -120,6 +124,8 @@ CK_INTERNAL const ck_pad_kernels_t *ck_select_pad(uint32_t isa);
 /* Every registered kernel set of an op (tests iterate these). */
 CK_INTERNAL int ck_conv_kernel_count(void);
 CK_INTERNAL const ck_conv_kernels_t *ck_conv_kernel_at(int i);
+CK_INTERNAL int ck_conv_direct_kernel_count(void);
+CK_INTERNAL const ck_conv_kernels_t *ck_conv_direct_kernel_at(int i);
 CK_INTERNAL int ck_pool_kernel_count(void);
 CK_INTERNAL const ck_pool_kernels_t *ck_pool_kernel_at(int i);
 CK_INTERNAL int ck_fold_kernel_count(void);
@@ -147,5 +153,20 @@ CK_INTERNAL extern const ck_conv_kernels_t ck_conv_gemm_avx2_kernels;
 #endif
 CK_INTERNAL extern const ck_conv_kernels_t ck_conv_gemm_scalar_kernels;
 CK_INTERNAL extern const ck_fold_kernels_t ck_blocked_fold_kernels;
+
+/* ---- the direct depthwise path (src/conv-direct/) ---------------------- */
+
+/* Whether the direct kernels take a problem: groups == in_channels, zero
+ * padding, src and dst unit stride along W (NCHW-like) or along C
+ * (NHWC-like, kernel_h * kernel_w <= 64).  The direct sets compute any
+ * problem (falling back to the GEMM path per direction), but a plan picks
+ * them only for these. */
+CK_INTERNAL bool ck_conv_direct_supports(const ck_conv_problem_t *p);
+
+#if defined(__x86_64__) || defined(_M_X64)
+CK_INTERNAL extern const ck_conv_kernels_t ck_conv_direct_avx512_kernels;
+CK_INTERNAL extern const ck_conv_kernels_t ck_conv_direct_avx2_kernels;
+#endif
+CK_INTERNAL extern const ck_conv_kernels_t ck_conv_direct_scalar_kernels;
 
 #endif /* CONVKIT_KERNELS_H */
