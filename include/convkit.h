@@ -168,6 +168,11 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
 #define CONVKIT_PADDING_REPLICATE 2u
 #define CONVKIT_PADDING_CIRCULAR 3u
 
+/* Convolution algorithms (the params' `algorithm` field; see below). */
+#define CONVKIT_CONV_ALGORITHM_AUTO 0u
+#define CONVKIT_CONV_ALGORITHM_GEMM 1u
+#define CONVKIT_CONV_ALGORITHM_DIRECT 2u
+
 /* 2-D convolution (cross-correlation, as F.conv2d):
  *   dst[n, co, oh, ow] = bias[co] + sum_{ci in group, kh, kw}
  *       src[n, g*Cin_g + ci, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]
@@ -178,7 +183,30 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
  * convolution (reflect needs pad < size, circular pad <= size).
  * groups divides in_channels and out_channels; depthwise is
  * groups == in_channels with out_channels any multiple of it.
- * batch may be 0 (nothing to compute; backward-weights/-bias write zeros). */
+ * batch may be 0 (nothing to compute; backward-weights/-bias write zeros).
+ *
+ * Algorithm (the `algorithm` field, chosen when the plan is created;
+ * convkit_plan_impl_name names the choice, e.g. "conv2d:direct-dw-16:avx512"
+ * or "conv2d:gemm-14x32:avx512"):
+ *   CONVKIT_CONV_ALGORITHM_GEMM    im2col + GEMM; every problem.
+ *   CONVKIT_CONV_ALGORITHM_DIRECT  direct depthwise kernels: only problems
+ *       with groups == in_channels (any channel multiplier
+ *       out_channels / groups), padding_mode CONVKIT_PADDING_ZEROS, and src
+ *       and dst both unit stride along W (NCHW-like) or both unit stride
+ *       along C (NHWC-like); other strides, the weight layout, kernel
+ *       size, stride, dilation and padding are free.  Any other problem
+ *       fails with CONVKIT_ERROR_INVALID_ARGUMENT naming `algorithm`.
+ *       Forward and backward-data run direct (backward-data of an
+ *       NCHW-like problem with stride > 1, backward-weights and
+ *       backward-bias run the GEMM path's kernels of the same ISA).
+ *   CONVKIT_CONV_ALGORITHM_AUTO (0, the default)  DIRECT when the problem
+ *       qualifies for it as above, else GEMM.  (Direct wins on depthwise
+ *       layers by 10x or more: they have one input channel per group, so
+ *       the GEMM's reduction is only kH*kW long and its tiles run mostly
+ *       empty.)
+ * Both algorithms give results within the documented error bound; they
+ * may differ from each other in the last bits (different summation
+ * order).  At the scalar ISA the direct algorithm is the reference loop. */
 typedef struct convkit_conv2d_params {
     uint32_t struct_size;
     uint32_t isa; /* CONVKIT_ISA_*: cap for this plan; 0 = process cap */
@@ -204,13 +232,15 @@ typedef struct convkit_conv2d_params {
     convkit_layout_t src_layout;    /* src and grad_src      (N, C_in, H, W)      */
     convkit_layout_t weight_layout; /* weight and grad_weight (C_out, C_in/G, kH, kW) */
     convkit_layout_t dst_layout;    /* dst and grad_dst      (N, C_out, H_out, W_out) */
-    uint64_t reserved[4];           /* must be 0 */
+    uint32_t algorithm;             /* CONVKIT_CONV_ALGORITHM_*; 0 = AUTO */
+    uint32_t reserved32;            /* must be 0 */
+    uint64_t reserved[3];           /* must be 0 */
 } convkit_conv2d_params_t;
 
 #define CONVKIT_CONV2D_PARAMS_INIT                                                      \
     {(uint32_t)sizeof(convkit_conv2d_params_t), 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, \
      1, 1, 1, 0, 0, 0, CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_LAYOUT_NCHW_INIT,               \
-     CONVKIT_LAYOUT_NCHW_INIT, {0, 0, 0, 0}}
+     CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_CONV_ALGORITHM_AUTO, 0, {0, 0, 0}}
 
 /* 1-D convolution (F.conv1d) on (N, C, L) tensors; weight (C_out, C_in/G, k).
  * Layout dims are (N, C, 1, L); NHWC means (N, L, C). */
@@ -233,13 +263,15 @@ typedef struct convkit_conv1d_params {
     convkit_layout_t src_layout;
     convkit_layout_t weight_layout;
     convkit_layout_t dst_layout;
-    uint64_t reserved[4];
+    uint32_t algorithm;  /* CONVKIT_CONV_ALGORITHM_*, as for conv2d */
+    uint32_t reserved32; /* must be 0 */
+    uint64_t reserved[3];
 } convkit_conv1d_params_t;
 
 #define CONVKIT_CONV1D_PARAMS_INIT                                              \
     {(uint32_t)sizeof(convkit_conv1d_params_t), 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, \
      CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_LAYOUT_NCHW_INIT, \
-     {0, 0, 0, 0}}
+     CONVKIT_CONV_ALGORITHM_AUTO, 0, {0, 0, 0}}
 
 CONVKIT_API convkit_status_t convkit_conv2d_create(const convkit_conv2d_params_t *params,
                                                    convkit_plan_t **plan);

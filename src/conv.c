@@ -49,7 +49,14 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
 {
     const char *fn = is_1d ? "convkit_conv1d_create" : "convkit_conv2d_create";
     if (out == NULL) return ck_fail(CONVKIT_ERROR_NULL_POINTER, "%s: plan is NULL", fn);
-    CK_TRY(ck_check_reserved(p->reserved, 4, "params.reserved"));
+    CK_TRY(ck_check_reserved(p->reserved, 3, "params.reserved"));
+    if (p->reserved32 != 0)
+        return ck_fail(CONVKIT_ERROR_RESERVED_NONZERO, "params.reserved32 must be 0, got %u",
+                       p->reserved32);
+    if (p->algorithm > CONVKIT_CONV_ALGORITHM_DIRECT)
+        return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
+                       "algorithm must be CONVKIT_CONV_ALGORITHM_AUTO, _GEMM or _DIRECT, got %u",
+                       p->algorithm);
     if (p->flags != 0)
         return ck_fail(CONVKIT_ERROR_RESERVED_NONZERO, "params.flags must be 0, got %u",
                        p->flags);
@@ -139,7 +146,19 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
 
     uint32_t isa;
     CK_TRY(ck_plan_isa(p->isa, &isa));
-    const ck_conv_kernels_t *k = ck_select_conv(isa);
+    /* The algorithm (documented in convkit.h): direct for the depthwise
+     * problems its kernels take, GEMM for everything else. */
+    const ck_conv_kernels_t *k = NULL;
+    if (p->algorithm != CONVKIT_CONV_ALGORITHM_GEMM && ck_conv_direct_supports(&pr))
+        k = ck_select_conv_direct(isa);
+    if (k == NULL && p->algorithm == CONVKIT_CONV_ALGORITHM_DIRECT)
+        return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
+                       "algorithm = CONVKIT_CONV_ALGORITHM_DIRECT needs a depthwise problem "
+                       "(groups == in_channels, here %lld and %lld) with padding_mode "
+                       "CONVKIT_PADDING_ZEROS (here %u) and src and dst both unit stride along "
+                       "W or both along C (then kernel_h * kernel_w <= 64)",
+                       CK_LL(pr.groups), CK_LL(pr.in_channels), pr.padding_mode);
+    if (k == NULL) k = ck_select_conv(isa);
     ck_conv_plan_t *plan = ck_plan_alloc(sizeof *plan, CK_OP_CONV, is_1d ? "conv1d" : "conv2d",
                                          k->name, k->isa, dst_dims);
     if (plan == NULL) return CONVKIT_ERROR_OUT_OF_MEMORY;
@@ -194,6 +213,8 @@ convkit_status_t convkit_conv1d_create(const convkit_conv1d_params_t *params,
     p.src_layout = q.src_layout;
     p.weight_layout = q.weight_layout;
     p.dst_layout = q.dst_layout;
+    p.algorithm = q.algorithm;
+    p.reserved32 = q.reserved32;
     memcpy(p.reserved, q.reserved, sizeof p.reserved);
     return ck_conv_create(&p, true, plan);
 }

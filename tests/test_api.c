@@ -30,9 +30,9 @@ static void expect_nchw_layout(const convkit_layout_t *l, const char *what)
     for (int i = 0; i < 4; i++) cr_expect_eq(l->strides[i], 0, "%s.strides[%d]", what, i);
 }
 
-static void expect_zero_words(const uint64_t *w, const char *what)
+static void expect_zero_words(const uint64_t *w, int n, const char *what)
 {
-    for (int i = 0; i < 4; i++) cr_expect_eq(w[i], 0u, "%s[%d]", what, i);
+    for (int i = 0; i < n; i++) cr_expect_eq(w[i], 0u, "%s[%d]", what, i);
 }
 
 Test(api, layout_and_conv_init_macros)
@@ -66,7 +66,9 @@ Test(api, layout_and_conv_init_macros)
     expect_nchw_layout(&c.src_layout, "conv2d.src_layout");
     expect_nchw_layout(&c.weight_layout, "conv2d.weight_layout");
     expect_nchw_layout(&c.dst_layout, "conv2d.dst_layout");
-    expect_zero_words(c.reserved, "conv2d.reserved");
+    cr_expect_eq(c.algorithm, CONVKIT_CONV_ALGORITHM_AUTO);
+    cr_expect_eq(c.reserved32, 0u);
+    expect_zero_words(c.reserved, 3, "conv2d.reserved");
 
     const convkit_conv1d_params_t d = CONVKIT_CONV1D_PARAMS_INIT;
     cr_expect_eq(d.struct_size, sizeof(convkit_conv1d_params_t));
@@ -87,7 +89,9 @@ Test(api, layout_and_conv_init_macros)
     expect_nchw_layout(&d.src_layout, "conv1d.src_layout");
     expect_nchw_layout(&d.weight_layout, "conv1d.weight_layout");
     expect_nchw_layout(&d.dst_layout, "conv1d.dst_layout");
-    expect_zero_words(d.reserved, "conv1d.reserved");
+    cr_expect_eq(d.algorithm, CONVKIT_CONV_ALGORITHM_AUTO);
+    cr_expect_eq(d.reserved32, 0u);
+    expect_zero_words(d.reserved, 3, "conv1d.reserved");
 }
 
 Test(api, pool_fold_pad_init_macros)
@@ -112,7 +116,7 @@ Test(api, pool_fold_pad_init_macros)
     expect_nchw_layout(&p.src_layout, "pool2d.src_layout");
     expect_nchw_layout(&p.dst_layout, "pool2d.dst_layout");
     expect_nchw_layout(&p.indices_layout, "pool2d.indices_layout");
-    expect_zero_words(p.reserved, "pool2d.reserved");
+    expect_zero_words(p.reserved, 4, "pool2d.reserved");
 
     const convkit_pool1d_params_t q = CONVKIT_POOL1D_PARAMS_INIT;
     cr_expect_eq(q.struct_size, sizeof(convkit_pool1d_params_t));
@@ -129,7 +133,7 @@ Test(api, pool_fold_pad_init_macros)
     expect_nchw_layout(&q.src_layout, "pool1d.src_layout");
     expect_nchw_layout(&q.dst_layout, "pool1d.dst_layout");
     expect_nchw_layout(&q.indices_layout, "pool1d.indices_layout");
-    expect_zero_words(q.reserved, "pool1d.reserved");
+    expect_zero_words(q.reserved, 4, "pool1d.reserved");
 
     const convkit_fold_params_t f = CONVKIT_FOLD_PARAMS_INIT;
     cr_expect_eq(f.struct_size, sizeof(convkit_fold_params_t));
@@ -150,7 +154,7 @@ Test(api, pool_fold_pad_init_macros)
     cr_expect_eq(f.col_length, 0);
     expect_nchw_layout(&f.image_layout, "fold.image_layout");
     expect_nchw_layout(&f.column_layout, "fold.column_layout");
-    expect_zero_words(f.reserved, "fold.reserved");
+    expect_zero_words(f.reserved, 4, "fold.reserved");
 
     const convkit_pad_params_t d = CONVKIT_PAD_PARAMS_INIT;
     cr_expect_eq(d.struct_size, sizeof(convkit_pad_params_t));
@@ -167,7 +171,7 @@ Test(api, pool_fold_pad_init_macros)
     cr_expect(tk_f32_bits(d.value) == 0u, "pad.value must be +0.0f");
     expect_nchw_layout(&d.src_layout, "pad.src_layout");
     expect_nchw_layout(&d.dst_layout, "pad.dst_layout");
-    expect_zero_words(d.reserved, "pad.reserved");
+    expect_zero_words(d.reserved, 4, "pad.reserved");
 }
 
 static void expect_dims(convkit_plan_t *plan, int64_t a, int64_t b, int64_t c, int64_t d,

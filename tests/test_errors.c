@@ -274,9 +274,15 @@ Test(errors, null_params_and_null_plan)
 
 Test(errors, reserved_fields_and_flags)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) { /* conv: reserved[3] after algorithm and reserved32 */
         CASE(conv2d, RES, "reserved", p.reserved[i] = 1);
         CASE(conv1d, RES, "reserved", p.reserved[i] = UINT64_MAX);
+    }
+    CASE(conv2d, RES, "reserved32", p.reserved32 = 1);
+    CASE(conv1d, RES, "reserved32", p.reserved32 = 0x80000000u);
+    CASE(conv2d, INV, "algorithm", p.algorithm = 3);
+    CASE(conv1d, INV, "algorithm", p.algorithm = UINT32_MAX);
+    for (int i = 0; i < 4; i++) {
         CASE(pool2d, RES, "reserved", p.reserved[i] = 2);
         CASE(pool1d, RES, "reserved", p.reserved[i] = 1);
         CASE(unfold, RES, "reserved", p.reserved[i] = 1);

@@ -89,7 +89,7 @@ class Conv2dParams(C.Structure):
         ("dilation_h", i64), ("dilation_w", i64), ("groups", i64), ("bias_length", i64),
         ("padding_mode", u32), ("flags", u32),
         ("src_layout", Layout), ("weight_layout", Layout), ("dst_layout", Layout),
-        ("reserved", u64 * 4),
+        ("algorithm", u32), ("reserved32", u32), ("reserved", u64 * 3),
     ]
     _defaults_ = dict(batch=1, in_channels=1, in_height=1, in_width=1, out_channels=1,
                       kernel_h=1, kernel_w=1, stride_h=1, stride_w=1, dilation_h=1,
@@ -104,7 +104,7 @@ class Conv1dParams(C.Structure):
         ("dilation", i64), ("groups", i64), ("bias_length", i64),
         ("padding_mode", u32), ("flags", u32),
         ("src_layout", Layout), ("weight_layout", Layout), ("dst_layout", Layout),
-        ("reserved", u64 * 4),
+        ("algorithm", u32), ("reserved32", u32), ("reserved", u64 * 3),
     ]
     _defaults_ = dict(batch=1, in_channels=1, in_length=1, out_channels=1, kernel=1,
                       stride=1, dilation=1, groups=1)
@@ -424,6 +424,9 @@ class PadPlan(Plan):
 
 LAYOUT_KINDS = ("nchw", "nhwc", "strided")
 
+# convkit_conv*_params_t.algorithm (CONVKIT_CONV_ALGORITHM_*)
+CONV_ALGORITHMS = {"auto": 0, "gemm": 1, "direct": 2}
+
 
 def layout_of(a4, kind=None):
     """The convkit_layout_t describing 4-D view a4 (logical N, C, H, W).
@@ -586,10 +589,11 @@ def _conv_params(ck, x_shape, w_shape, stride, padding, dilation, groups, paddin
 
 
 def _conv_plan(ck, x_shape, w_shape, stride, padding, dilation, groups, padding_mode, bias,
-               isa, src4, w4, dst4, kinds):
+               isa, src4, w4, dst4, kinds, algorithm=0):
     is1d = len(x_shape) == 3
     kw = _conv_params(ck, x_shape, w_shape, stride, padding, dilation, groups, padding_mode,
                       bias, is1d, isa)
+    kw["algorithm"] = CONV_ALGORITHMS[algorithm] if isinstance(algorithm, str) else algorithm
     kw["src_layout"] = layout_of(src4, kinds.get("src"))
     kw["weight_layout"] = layout_of(w4, kinds.get("weight"))
     kw["dst_layout"] = layout_of(dst4, kinds.get("dst"))
@@ -619,7 +623,8 @@ def conv_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1):
 
 
 def conv_forward(ck, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
-                 padding_mode="zeros", layouts=None, isa=0, rng=None):
+                 padding_mode="zeros", layouts=None, isa=0, rng=None,
+        algorithm=0):
     """F.conv2d / F.conv1d (after F.pad in padding_mode).  x (N,C,H,W) or
     (N,C,L); padding an int, (ph, pw) or (top, bottom, left, right); for 1-D
     an int or (left, right).  layouts: {"dst": kind, "src"/"weight": kind}
@@ -628,42 +633,51 @@ def conv_forward(ck, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
     oshape = conv_output_shape(x.shape, w.shape, stride, padding, dilation)
     out = _out(oshape, layouts.get("dst"), rng)
     with _conv_plan(ck, x.shape, w.shape, stride, padding, dilation, groups, padding_mode,
-                    bias is not None, isa, as4d(x), as4d(w), as4d(out[0]), layouts) as p:
+                    bias is not None, isa, as4d(x), as4d(w), as4d(out[0]), layouts,
+                    algorithm) as p:
         b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
         p.forward(x, w, b, out[0])
     return _gaps(out)
 
 
 def conv_backward_data(ck, grad_out, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
-                       padding_mode="zeros", layouts=None, isa=0, rng=None):
+                       padding_mode="zeros", layouts=None, isa=0, rng=None,
+        algorithm=0):
     layouts = layouts or {}
     out = _out(x_shape, layouts.get("src"), rng)
     with _conv_plan(ck, x_shape, w.shape, stride, padding, dilation, groups, padding_mode,
-                    False, isa, as4d(out[0]), as4d(w), as4d(grad_out), layouts) as p:
+                    False, isa, as4d(out[0]), as4d(w), as4d(grad_out), layouts,
+                    algorithm) as p:
         p.backward_data(grad_out, w, out[0])
     return _gaps(out)
 
 
 def conv_backward_weights(ck, x, grad_out, w_shape, stride=1, padding=0, dilation=1,
-                          groups=1, padding_mode="zeros", layouts=None, isa=0, rng=None):
+                          groups=1, padding_mode="zeros", layouts=None, isa=0, rng=None,
+        algorithm=0):
     layouts = layouts or {}
     out = _out(w_shape, layouts.get("weight"), rng)
     with _conv_plan(ck, x.shape, w_shape, stride, padding, dilation, groups, padding_mode,
-                    False, isa, as4d(x), as4d(out[0]), as4d(grad_out), layouts) as p:
+                    False, isa, as4d(x), as4d(out[0]), as4d(grad_out), layouts,
+                    algorithm) as p:
         p.backward_weights(x, grad_out, out[0])
     return _gaps(out)
 
 
 def conv_backward_bias(ck, grad_out, x_shape, w_shape, stride=1, padding=0, dilation=1,
-                       groups=1, padding_mode="zeros", layouts=None, isa=0, rng=None):
+                       groups=1, padding_mode="zeros", layouts=None, isa=0, rng=None,
+        algorithm=0):
     layouts = layouts or {}
     cout = w_shape[0]
     base = np.full(cout + 2, SENTINEL, dtype=np.float32)
     gb = base[1:cout + 1]
     w4 = np.empty(w_shape, np.float32)
     x4 = np.empty(x_shape, np.float32)
+    if layouts.get("src") == "nhwc":  # only its layout matters (algorithm DIRECT)
+        x4 = np.moveaxis(np.empty(x_shape[:1] + x_shape[2:] + x_shape[1:2], np.float32), -1, 1)
     with _conv_plan(ck, x_shape, w_shape, stride, padding, dilation, groups, padding_mode,
-                    True, isa, as4d(x4), as4d(w4), as4d(grad_out), layouts) as p:
+                    True, isa, as4d(x4), as4d(w4), as4d(grad_out), layouts,
+                    algorithm) as p:
         p.backward_bias(grad_out, gb)
     if base[0] != SENTINEL or base[-1] != SENTINEL:
         raise StrayWrite("convkit_conv_backward_bias wrote outside grad_bias")

@@ -237,6 +237,13 @@ def check_conv(ck, rng, res, is1d):
     b = data(rng, (ws[0],), integer) if cfg["bias"] else None
     gy = data(rng, ys, integer)
     kinds = pick_kinds(rng, ["src", "weight", "dst"])
+    # depthwise with zero padding: either algorithm may be forced (DIRECT
+    # needs src and dst both NCHW or both NHWC)
+    algorithm = "auto"
+    if cfg["groups"] == xs[1] and cfg["mode"] == "zeros":
+        algorithm = pick(rng, ["auto", "gemm", "direct"])
+        if algorithm == "direct":
+            kinds["src"] = kinds["dst"] = pick(rng, ["nchw", "nhwc"])
     ref = R.conv_reference(x, w, b, gy, cfg)
     # conv layouts describe outputs as well (grad_src, grad_weight), so
     # their strides must be positive: no flips or broadcasts here.
@@ -246,8 +253,9 @@ def check_conv(ck, rng, res, is1d):
     pads = cfg["pads"]
     padding = (pads[0], pads[1]) if is1d else (pads[2], pads[3], pads[0], pads[1])
     kw = dict(stride=cfg["stride"], padding=padding, dilation=cfg["dilation"],
-              groups=cfg["groups"], padding_mode=cfg["mode"], layouts=kinds, rng=rng)
-    desc = dict(x=xs, w=ws, **cfg, integer=integer, layouts=kinds)
+              groups=cfg["groups"], padding_mode=cfg["mode"], layouts=kinds, rng=rng,
+              algorithm=algorithm)
+    desc = dict(x=xs, w=ws, **cfg, integer=integer, layouts=kinds, algorithm=algorithm)
 
     run_check(res, op + ".forward", desc, lambda: cmp_tol(
         K.conv_forward(ck, xi, wi, b, **kw), *ref["forward"], integer))
