@@ -491,7 +491,9 @@ static int64_t sweep_limit(int64_t pad, int64_t size, uint32_t mode)
 
 /* Widths 1..33 (2*16+1), left pads 0..17 (16+1; constant also -9..-1,
  * cropping) each with right pads equal, 17 - left (so every right pad
- * 0..17 meets every width), varied, and for constant a crop; the H pads
+ * 0..17 meets every width: row borders of up to 4 floats, which the kernels
+ * write one float at a time, and longer vector ones), varied, and for
+ * constant a crop; the H pads
  * small and varied; all within each mode's limits.  Every (mode, width,
  * pads) runs on contiguous-row layouts (NCHW with gaps; every 3rd dense
  * and with a flipped input), channel layouts (NHWC, with a channel count
