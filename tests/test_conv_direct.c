@@ -2,9 +2,9 @@
  * test_conv_direct.c - the direct depthwise convolution: every direct
  * kernel set (ck_conv_direct_kernel_at) against the float64 reference of
  * test_support.c on shapes that reach every remainder path (widths 1..2L+1
- * and beyond, heights 1..5, kernels 1x1..5x5 and 1-D 3/7, strides and
- * dilations 1..3, paddings 0..k, multipliers 1..3, channels 1..20 and past
- * the NHWC channel block, batch 1..3, NCHW, NCHW with row gaps, NHWC,
+ * and past an edge vector plus a 4-vector block, heights 1..5, kernels
+ * 1x1..5x5 and 1-D 3/7, strides and dilations 1..3, paddings 0..k,
+ * multipliers 1..3, channels 1..20 and past the NHWC channel block, batch 1..3, NCHW, NCHW with row gaps, NHWC,
  * channels-last with gaps, OHWI weights, with and without bias), forward
  * and backward-data, whole and split item ranges (bitwise equal); sources
  * and destinations flush against inaccessible pages (masked loads are
@@ -210,7 +210,8 @@ Test(direct_sets, table)
                  convkit_isa_name(cap), best->name);
 }
 
-/* Output widths 1 .. 2L+1 for L = 16 (and beyond) under the column rules
+/* Output widths 1 .. 2L+1 for L = 16 and past the 4-vector block after a
+ * left edge vector (up to 136) under the column rules
  * that give interior, masked-interior, overlapped and edge columns. */
 Test(direct_sets, width_sweep, .timeout = 900)
 {
@@ -221,7 +222,7 @@ Test(direct_sets, width_sweep, .timeout = 900)
     };
     uint64_t seed = 1;
     for (size_t q = 0; q < sizeof rules / sizeof rules[0]; q++)
-        for (int64_t ow = 1; ow <= 70; ow += ow < 34 ? 1 : 17) {
+        for (int64_t ow = 1; ow <= 140; ow += ow < 34 ? 1 : 17) {
             const int64_t *u = rules[q];
             /* the input width that gives `ow` outputs */
             const int64_t span = u[6] * (u[1] - 1) + 1;

@@ -58,4 +58,17 @@ CKD_AI ckd_vm ckd_mask_range(int lo, int hi)
                                _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), j));
 }
 
+/* a[n..7] followed by b[0..n-1]: per 128-bit half, byte-align a with
+ * (a's upper half, b's lower half) */
+CKD_AI ckd_vf ckd_shift1(ckd_vf a, ckd_vf b)
+{
+    const __m256i t = _mm256_castps_si256(_mm256_permute2f128_ps(a, b, 0x21));
+    return _mm256_castsi256_ps(_mm256_alignr_epi8(t, _mm256_castps_si256(a), 4));
+}
+CKD_AI ckd_vf ckd_shift2(ckd_vf a, ckd_vf b)
+{
+    const __m256i t = _mm256_castps_si256(_mm256_permute2f128_ps(a, b, 0x21));
+    return _mm256_castsi256_ps(_mm256_alignr_epi8(t, _mm256_castps_si256(a), 8));
+}
+
 #include "conv-direct/dwconv.inc"

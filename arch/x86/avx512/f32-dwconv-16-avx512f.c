@@ -54,4 +54,14 @@ CKD_AI void ckd_storeu(float *p, ckd_vf v) { _mm512_storeu_ps(p, v); }
 CKD_AI void ckd_storeu_mask(float *p, ckd_vf v, ckd_vm m) { _mm512_mask_storeu_ps(p, m, v); }
 CKD_AI ckd_vm ckd_mask_range(int lo, int hi) { return (ckd_vm)(((1u << hi) - 1u) & ~((1u << lo) - 1u)); }
 
+/* a[n..15] followed by b[0..n-1] */
+CKD_AI ckd_vf ckd_shift1(ckd_vf a, ckd_vf b)
+{
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 1));
+}
+CKD_AI ckd_vf ckd_shift2(ckd_vf a, ckd_vf b)
+{
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 2));
+}
+
 #include "conv-direct/dwconv.inc"
