@@ -1,18 +1,19 @@
 /*
  * test_conv_direct.c - the direct depthwise convolution: every direct
  * kernel set (ck_conv_direct_kernel_at) against the float64 reference of
- * test_support.c on shapes that reach every remainder path (widths 1..2L+1
- * and past an edge vector plus a 4-vector block, heights 1..5, kernels
- * 1x1..5x5 and 1-D 3/7, strides and dilations 1..3, paddings 0..k,
- * multipliers 1..3, channels 1..20 and past the NHWC channel block, batch 1..3, NCHW, NCHW with row gaps, NHWC,
- * channels-last with gaps, OHWI weights, with and without bias), forward
- * and backward-data, whole and split item ranges (bitwise equal); sources
- * and destinations flush against inaccessible pages (masked loads are
- * invisible to AddressSanitizer); and the `algorithm` field through the
- * public API: AUTO picks direct for depthwise, GEMM and DIRECT can be
- * forced, DIRECT on a problem it cannot run fails cleanly, bad values
- * fail, and both algorithms agree with the reference on depthwise
- * problems in every direction.
+ * test_support.c on shapes that reach every remainder path (widths
+ * 1..2L+1 and past an edge vector plus a 4-vector block, heights 1..5,
+ * kernels 1x1..5x5 and 1-D 3/7, strides and dilations 1..3, paddings
+ * 0..k, multipliers 1..3, channels 1..20 and past the NHWC channel block,
+ * batch 1..3; NCHW, NCHW with row gaps, NHWC, channels-last with gaps,
+ * OHWI weights; with and without bias), forward and backward-data, whole
+ * and split item ranges (bitwise equal); sources and destinations flush
+ * against inaccessible pages (masked loads are invisible to
+ * AddressSanitizer); and the `algorithm` field through the public API:
+ * AUTO picks direct for depthwise, GEMM and DIRECT can be forced, DIRECT
+ * on a problem it cannot run fails cleanly, bad values fail, and both
+ * algorithms agree with the reference on depthwise problems in every
+ * direction.
  */
 #define _DEFAULT_SOURCE /* mmap, MAP_ANONYMOUS, sysconf */
 #include <criterion/criterion.h>
