@@ -3,7 +3,8 @@
  * portable stand-ins for the intrinsics it uses, for test_dispatch.c on
  * x86-64 CPUs without AVX-512 (where the real set never runs).
  *
- * Defines ck_pool_avx512_emulated (the arch file's set under another name)
+ * Defines ck_pool_avx512_emulated and ck_pool_avx512_rows_emulated (the
+ * arch file's sets under other names)
  * when the real intrinsics are not available to this translation unit, and
  * CK_POOL_AVX512_EMULATED to say so.  Each stand-in is a per-lane loop with
  * the instruction's documented semantics (masked-off gather lanes are not
@@ -38,6 +39,7 @@ typedef struct {
     int32_t d[8];
 } __m256i;
 typedef uint16_t __mmask16;
+typedef uint8_t __mmask8;
 
 #define _CMP_UNORD_Q 0x03
 #define _CMP_GT_OQ 0x1e
@@ -166,11 +168,37 @@ CK_EMU __m512i _mm512_cvtepi32_epi64(__m256i a)
     return r;
 }
 
-/* The kernel set under another name (the library's real one stays in the
+CK_EMU __m512i _mm512_castps_si512(__m512 a)
+{
+    __m512i r;
+    memcpy(r.d, a.f, sizeof r.d);
+    return r;
+}
+CK_EMU __m512 _mm512_castsi512_ps(__m512i a)
+{
+    __m512 r;
+    memcpy(r.f, a.d, sizeof r.f);
+    return r;
+}
+/* Masked stores write only the lanes in k (p may be near the object's end). */
+CK_EMU void _mm512_mask_storeu_ps(void *p, __mmask16 k, __m512 a)
+{
+    for (int i = 0; i < 16; i++)
+        if (k >> i & 1) memcpy((char *)p + 4 * i, &a.f[i], sizeof(float));
+}
+CK_EMU void _mm512_mask_storeu_epi64(void *p, __mmask8 k, __m512i a)
+{
+    for (int i = 0; i < 8; i++)
+        if (k >> i & 1) memcpy((char *)p + 8 * i, &a.q[i], sizeof(int64_t));
+}
+
+/* The kernel sets under other names (the library's real one stays in the
  * dispatch list, for CPUs that have AVX-512). */
 #define ck_pool_avx512_kernels ck_pool_avx512_emulated
+#define ck_pool_avx512_rows_kernels ck_pool_avx512_rows_emulated
 #include "../arch/x86/avx512/f32-maxpool-16-avx512f.c"
 #undef ck_pool_avx512_kernels
+#undef ck_pool_avx512_rows_kernels
 #define CK_POOL_AVX512_EMULATED 1
 
 #endif /* x86-64 without AVX-512 in this translation unit */

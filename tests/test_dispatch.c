@@ -607,7 +607,10 @@ static float pool_datum(tk_rng_t *r, int data)
     }
     case 3: return -INFINITY;
     default:
-        if (u < 4) return tk_f32_from_bits(0x7fc00000u | (uint32_t)tk_rng_range(r, 1, 0xffff));
+        if (u < 4) { /* any payload but the output sentinel's (TK_SENTINEL_F32_BITS) */
+            const uint32_t b = 0x7fc00000u | (uint32_t)tk_rng_range(r, 1, 0xffff);
+            return tk_f32_from_bits(b == TK_SENTINEL_F32_BITS ? b ^ 1u : b);
+        }
         return u < 10 ? -0.0f : 0.0f;
     }
 }
@@ -758,15 +761,29 @@ static const int64_t pool_rules[][5] = {
     {4, 1, 4, 3, 0},
 };
 
+#if defined(__x86_64__)
+/* The SIMD sets without the channel-block tile (maxpool-chblock.inc): in no
+ * dispatch list, here so that the row kernels meet small planes too. */
+extern const ck_pool_kernels_t ck_pool_avx2_rows_kernels, ck_pool_avx512_rows_kernels;
+#endif
+
 /* The SIMD pool sets to test: those this CPU runs, and the AVX-512 set's
- * logic through pool-avx512-emulated.h where it does not. */
+ * logic through pool-avx512-emulated.h where it does not; each also
+ * without its channel-block tile. */
 static int simd_pool_sets(const ck_pool_kernels_t *sets[8])
 {
     int n = 0;
-    for (int i = 0; i < ck_pool_kernel_count() && n < 7; i++)
+    for (int i = 0; i < ck_pool_kernel_count() && n < 4; i++)
         if (ck_pool_kernel_at(i)->isa != CONVKIT_ISA_SCALAR) sets[n++] = ck_pool_kernel_at(i);
+#if defined(__x86_64__)
+    if (convkit_isa_supported(CONVKIT_ISA_AVX512)) sets[n++] = &ck_pool_avx512_rows_kernels;
+    if (convkit_isa_supported(CONVKIT_ISA_AVX2)) sets[n++] = &ck_pool_avx2_rows_kernels;
+#endif
 #ifdef CK_POOL_AVX512_EMULATED
-    if (!convkit_isa_supported(CONVKIT_ISA_AVX512)) sets[n++] = &ck_pool_avx512_emulated;
+    if (!convkit_isa_supported(CONVKIT_ISA_AVX512)) {
+        sets[n++] = &ck_pool_avx512_emulated;
+        sets[n++] = &ck_pool_avx512_rows_emulated;
+    }
 #endif
     return n;
 }
@@ -805,15 +822,17 @@ static bool pool_width_cfg(const int64_t u[5], int64_t target, int64_t lanes, tk
  * pool_width_target under every window rule of pool_rules (NCHW dense and
  * with longer rows, NHWC, and an NCHW src with a channels-last strided
  * dst, which the sets hand to the reference), and on channel counts
- * 1 .. 2*lanes+1 for NHWC, a channels-last strided view and NHWC with
- * strided indices (reference again); each with every kind of data. */
+ * 1 .. 2*lanes+1 for NCHW (the channel-block tile), NHWC, a channels-last
+ * strided view and NHWC with strided indices (reference again), and on
+ * small NCHW planes; each with every kind of data. */
 Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
 {
     const pool_layout_t wide[] = {
         {TK_NCHW, TK_NCHW, TK_NCHW, 0}, {TK_NCHW, TK_NCHW, TK_NCHW, 3},
         {TK_NHWC, TK_NHWC, TK_NHWC, 0}, {TK_NCHW, TK_PERMUTED, TK_NCHW, 0},
     };
-    const pool_layout_t deep[] = {{TK_NHWC, TK_NHWC, TK_NHWC, 0},
+    const pool_layout_t deep[] = {{TK_NCHW, TK_NCHW, TK_NCHW, 0}, /* channel-block tile */
+                                  {TK_NHWC, TK_NHWC, TK_NHWC, 0},
                                   {TK_PERMUTED, TK_PERMUTED, TK_PERMUTED, 0},
                                   {TK_NHWC, TK_NHWC, TK_PADDED, 0}};
     const ck_pool_kernels_t *sets[8];
@@ -842,6 +861,22 @@ Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
                 for (size_t l = 0; l < sizeof deep / sizeof deep[0]; l++)
                     pool_kernel_case(k, &c, deep[l], (int)((ch + (int64_t)l) % POOL_DATA_KINDS),
                                      seed++);
+            }
+            /* small planes (the NCHW channel-block tile, maxpool-chblock.inc):
+             * sizes 1 .. 40 along w and h, past the tile's limits at the
+             * large end; L + 3 channels (a full block and a remainder; the
+             * split ranges of pool_kernel_case cut blocks elsewhere) or 1 ..
+             * L - 1; dense NCHW, and with longer rows (the row kernels) */
+            for (int64_t w = 1; w <= 40; w++) {
+                const int64_t h = w % 2 ? w : 1 + (w * 7 + (int64_t)q) % 40;
+                const int64_t ch = w % 3 == 0 ? lanes + 3 : 1 + (w + (int64_t)q) % (lanes - 1);
+                c = (tk_pool_cfg_t){1 + w % 2, ch,   h,    w,    u[0], u[0],     u[1],
+                                    u[1],      u[2], u[2], u[3], u[3], u[4] != 0};
+                int64_t oh, ow;
+                tk_pool_out_dims(&c, &oh, &ow);
+                if (oh < 1 || ow < 1) continue;
+                const pool_layout_t lay = {TK_NCHW, TK_NCHW, TK_NCHW, w % 5 == 0 ? 2 : 0};
+                pool_kernel_case(k, &c, lay, (int)((w + (int64_t)q) % POOL_DATA_KINDS), seed++);
             }
         }
     }

@@ -83,7 +83,47 @@ CKP_AI void ckp_store_index(int64_t *p, ckp_vi v)
     _mm256_storeu_si256((__m256i *)(p + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
 }
 
+CKP_AI ckp_vi ckp_castfi(ckp_vf v) { return _mm256_castps_si256(v); }
+CKP_AI ckp_vf ckp_castif(ckp_vi v) { return _mm256_castsi256_ps(v); }
+
+/* Where m: vmaskmovps / vpmaskmovq touch no masked-off element. */
+CKP_AI void ckp_storeu_mask(float *p, ckp_vf v, ckp_vm m)
+{
+    _mm256_maskstore_ps(p, _mm256_castps_si256(m), v);
+}
+CKP_AI void ckp_store_index_mask(int64_t *p, ckp_vi v, ckp_vm m)
+{
+    const __m256i mi = _mm256_castps_si256(m);
+    _mm256_maskstore_epi64((long long *)p, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(mi)),
+                           _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)));
+    _mm256_maskstore_epi64((long long *)(p + 4),
+                           _mm256_cvtepi32_epi64(_mm256_extracti128_si256(mi, 1)),
+                           _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+}
+
+/* 8 x 8 transpose: three rounds, each exchanging bit h of the row and the
+ * column number (h = 4: 128-bit halves, 2: pairs, 1: single lanes). */
+CKP_AI void ckp_transpose(ckp_vf v[8])
+{
+    for (int i = 0; i < 4; i++) {
+        const __m256 a = v[i], b = v[i + 4];
+        v[i] = _mm256_permute2f128_ps(a, b, 0x20);
+        v[i + 4] = _mm256_permute2f128_ps(a, b, 0x31);
+    }
+    for (int i = 0; i < 8; i += (i & 1) ? 3 : 1) { /* rows 0, 1, 4, 5 with 2, 3, 6, 7 */
+        const __m256 a = v[i], b = v[i + 2];
+        v[i] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0));
+        v[i + 2] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 8; i += 2) {
+        const __m256 a = v[i], b = v[i + 1];
+        v[i] = _mm256_blend_ps(a, _mm256_moveldup_ps(b), 0xaa);
+        v[i + 1] = _mm256_blend_ps(_mm256_movehdup_ps(a), b, 0xaa);
+    }
+}
+
 #define CKP_SET_SYMBOL ck_pool_avx2_kernels
+#define CKP_ROWS_SYMBOL ck_pool_avx2_rows_kernels
 #define CKP_SET_NAME "simd-8"
 #define CKP_SET_ISA CONVKIT_ISA_AVX2
 #include "pool-simd/maxpool-simd.inc"

@@ -78,7 +78,51 @@ CKP_AI void ckp_store_index(int64_t *p, ckp_vi v)
     _mm512_storeu_si512(p + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)));
 }
 
+CKP_AI ckp_vi ckp_castfi(ckp_vf v) { return _mm512_castps_si512(v); }
+CKP_AI ckp_vf ckp_castif(ckp_vi v) { return _mm512_castsi512_ps(v); }
+
+/* Where m (k-masked stores touch no masked-off element). */
+CKP_AI void ckp_storeu_mask(float *p, ckp_vf v, ckp_vm m) { _mm512_mask_storeu_ps(p, m, v); }
+CKP_AI void ckp_store_index_mask(int64_t *p, ckp_vi v, ckp_vm m)
+{
+    _mm512_mask_storeu_epi64(p, (__mmask8)(m & 0xff),
+                             _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)));
+    _mm512_mask_storeu_epi64(p + 8, (__mmask8)(m >> 8),
+                             _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)));
+}
+
+/* One round of the transpose: rows i and i + h (bit h of i clear) swap
+ * the elements whose row and column differ in bit h. */
+#define CKP_TRANSPOSE_ROUND(h, lo, hi)                                                     \
+    for (int i = 0; i < 16; i++)                                                           \
+        if (!(i & (h))) {                                                                  \
+            const __m512 a = v[i], b = v[i + (h)];                                         \
+            v[i] = _mm512_permutex2var_ps(a, lo, b);                                       \
+            v[i + (h)] = _mm512_permutex2var_ps(a, hi, b);                                 \
+        }
+
+/* 16 x 16 transpose: four rounds of vpermt2ps (h = 8, 4, 2, 1); in each,
+ * lane j of the low result takes a_j if bit h of j is clear, else
+ * b_(j-h); of the high result a_(j+h), else b_j. */
+CKP_AI void ckp_transpose(ckp_vf v[16])
+{
+    const __m512i lo8 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    const __m512i hi8 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    const __m512i lo4 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+    const __m512i hi4 = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    const __m512i lo2 = _mm512_setr_epi32(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+    const __m512i hi2 = _mm512_setr_epi32(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    const __m512i lo1 = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    const __m512i hi1 = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    CKP_TRANSPOSE_ROUND(8, lo8, hi8)
+    CKP_TRANSPOSE_ROUND(4, lo4, hi4)
+    CKP_TRANSPOSE_ROUND(2, lo2, hi2)
+    CKP_TRANSPOSE_ROUND(1, lo1, hi1)
+}
+#undef CKP_TRANSPOSE_ROUND
+
 #define CKP_SET_SYMBOL ck_pool_avx512_kernels
+#define CKP_ROWS_SYMBOL ck_pool_avx512_rows_kernels
 #define CKP_SET_NAME "simd-16"
 #define CKP_SET_ISA CONVKIT_ISA_AVX512
 #include "pool-simd/maxpool-simd.inc"
