@@ -196,9 +196,10 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
  *       along C (NHWC-like); other strides, the weight layout, kernel
  *       size, stride, dilation and padding are free.  Any other problem
  *       fails with CONVKIT_ERROR_INVALID_ARGUMENT naming `algorithm`.
- *       Forward and backward-data run direct (backward-data of an
- *       NCHW-like problem with stride > 1, backward-weights and
- *       backward-bias run the GEMM path's kernels of the same ISA).
+ *       Forward, backward-data and backward-weights run direct, except
+ *       backward-data of an NCHW-like problem with stride > 1 and
+ *       backward-weights of an NHWC-like one, which run the GEMM path's
+ *       kernels of the same ISA, as does backward-bias.
  *   CONVKIT_CONV_ALGORITHM_AUTO (0, the default)  DIRECT when the problem
  *       qualifies for it as above, else GEMM.  (Direct wins on depthwise
  *       layers by 10x or more: they have one input channel per group, so

@@ -6,8 +6,8 @@
  * kernels 1x1..5x5 and 1-D 3/7, strides and dilations 1..3, paddings
  * 0..k, multipliers 1..3, channels 1..20 and past the NHWC channel block,
  * batch 1..3; NCHW, NCHW with row gaps, NHWC, channels-last with gaps,
- * OHWI weights; with and without bias), forward and backward-data, whole
- * and split item ranges (bitwise equal); sources and destinations flush
+ * OHWI weights; with and without bias), forward, backward-data and
+ * backward-weights, whole and split item ranges (bitwise equal); sources and destinations flush
  * against inaccessible pages (masked loads are invisible to
  * AddressSanitizer); and the `algorithm` field through the public API:
  * AUTO picks direct for depthwise, GEMM and DIRECT can be forced, DIRECT
@@ -106,7 +106,8 @@ static void fill(tk_tensor_t *t, tk_rng_t *r, bool ints)
         (long long)(c)->pr, (long long)(c)->dh, (long long)(c)->dw
 
 /* One direct set on one problem and layout: forward with and without bias
- * (whole range, and split in three), backward-data (whole, split). */
+ * (whole range, and split in three), backward-data and backward-weights
+ * (whole, split). */
 static void direct_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c, layout_t l,
                         bool ints, uint64_t seed)
 {
@@ -162,7 +163,20 @@ static void direct_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c, layo
     cr_expect(tk_bitwise_equal(&gx, &gx2, msg, sizeof msg), "backward_data split [%s]: %s", ctx,
               msg);
     tk_ref_free(&rgx);
-    tk_tensor_t *all[] = {&x, &w, &gy, &gx, &gx2};
+
+    tk_tensor_t gw = lay_tensor(wd, l, true), gw2 = lay_tensor(wd, l, true);
+    k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw), 0, c->cout);
+    k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw2), 0, c->cout / 2);
+    k->backward_weights(&p, tk_fdata(&x), tk_fdata(&gy), tk_fdata(&gw2), c->cout / 2, c->cout);
+    tk_ref_t rgw = tk_ref_new(wd);
+    tk_ref_conv_backward_weights(c, &x, &gy, &rgw);
+    cr_expect_eq(compare(&gw, &rgw, ints, msg, sizeof msg), 0, "backward_weights [%s]: %s", ctx,
+                 msg);
+    cr_expect(tk_gaps_intact(&gw, msg, sizeof msg), "backward_weights [%s]: %s", ctx, msg);
+    cr_expect(tk_bitwise_equal(&gw, &gw2, msg, sizeof msg), "backward_weights split [%s]: %s",
+              ctx, msg);
+    tk_ref_free(&rgw);
+    tk_tensor_t *all[] = {&x, &w, &gy, &gx, &gx2, &gw, &gw2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tk_tensor_free(all[i]);
 }
 
@@ -362,6 +376,7 @@ Test(direct_sets, touch_nothing_outside_the_tensors, .timeout = 600)
                         for (int j = 0; j < 38; j++) bias[j] = tk_rng_float(&r, -1, 1);
                         k->forward(&p, gs.data, wt, bias, gd.data, 0, c.cout);
                         /* backward-data: grad_dst is gd, grad_src gs */
+                        k->backward_weights(&p, gs.data, gd.data, wt, 0, c.cout);
                         k->backward_data(&p, gd.data, wt, gs.data, 0, c.cin);
                         for (int64_t j = 0; j < ns; j++)
                             cr_assert(isfinite(gs.data[j]), "%s w %lld: grad_src not written",

@@ -9,7 +9,9 @@
  * channels per input channel (the multiplier); output channel co reads
  * input channel co / M and the weight has one input channel (ci = 0).
  *
- * The NCHW kernels see every direction they run as one engine:
+ * The NCHW forward and backward-data kernels see both directions as one
+ * engine (backward-weights walks the forward's geometry, summing
+ * src * grad_dst per tap instead):
  *   out[y][x] = init + sum_{plane q < planes} sum_{r, s}
  *       in_q[y*ys + yoff + r*ystep][x*xs + xoff + s*xstep] * w_q[r][s]
  * over the taps whose input coordinates are inside in_q (zero padding):
@@ -152,7 +154,11 @@ static inline ck_dw_geom_t ck_dw_geom_backward_data(const ck_conv_problem_t *p)
                                                     int64_t begin, int64_t end);             \
     CK_INTERNAL void ck_f32_dwconv_backward_data_##suffix(                                   \
         const ck_conv_problem_t *p, const float *grad_dst, const float *weight,              \
-        float *grad_src, int64_t begin, int64_t end);
+        float *grad_src, int64_t begin, int64_t end);                                        \
+    /* false (nothing written) when the problem is not one it takes */                        \
+    CK_INTERNAL bool ck_f32_dwconv_backward_weights_##suffix(                                 \
+        const ck_conv_problem_t *p, const float *src, const float *grad_dst,                  \
+        float *grad_weight, int64_t begin, int64_t end);
 
 #if defined(__x86_64__) || defined(_M_X64)
 CK_DW_DECLARE(16__avx512f)

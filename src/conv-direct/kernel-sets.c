@@ -1,9 +1,10 @@
 /* kernel-sets.c - the direct (depthwise) convolution kernel sets listed in
  * dispatch.c (ck_select_conv_direct).  A plan takes one of them only for a
  * problem ck_conv_direct_supports accepts; each set still computes any
- * problem: forward and backward-data run the direct arch kernels where
- * they apply (conv-direct.h) and the GEMM path of the same ISA otherwise,
- * backward-weights and backward-bias always run the GEMM path.  At the
+ * problem: forward, backward-data and backward-weights run the direct
+ * arch kernels where they apply (conv-direct.h; backward-weights NCHW
+ * only) and the GEMM path of the same ISA otherwise; backward-bias is the
+ * GEMM path's.  At the
  * scalar ISA the direct set is the reference loop. */
 #include "conv-direct/conv-direct.h"
 #include "conv-gemm/conv-gemm.h" /* ck_conv_gemm_backward_bias */
@@ -36,7 +37,9 @@ bool ck_conv_direct_supports(const ck_conv_problem_t *p)
                                             const float *grad_dst, float *grad_weight,       \
                                             int64_t begin, int64_t end)                      \
     {                                                                                         \
-        gemm.backward_weights(p, src, grad_dst, grad_weight, begin, end);                     \
+        if (!ck_f32_dwconv_backward_weights_##SUFFIX(p, src, grad_dst, grad_weight, begin,    \
+                                                      end))                                   \
+            gemm.backward_weights(p, src, grad_dst, grad_weight, begin, end);                 \
     }                                                                                         \
     const ck_conv_kernels_t ck_##tag##_kernels = {                                           \
         ISA, NAME, ck_##tag##_forward, ck_##tag##_backward_data,                              \
