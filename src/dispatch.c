@@ -90,27 +90,7 @@ static void ck_tables_init(void)
     }
 
 CK_DEFINE_SELECT(conv, ck_conv_kernels_t)
+CK_DEFINE_SELECT(conv_direct, ck_conv_kernels_t)
 CK_DEFINE_SELECT(pool, ck_pool_kernels_t)
 CK_DEFINE_SELECT(fold, ck_fold_kernels_t)
 CK_DEFINE_SELECT(pad, ck_pad_kernels_t)
-
-/* Like the others, but NULL when no direct set fits (none registered). */
-const ck_conv_kernels_t *ck_select_conv_direct(uint32_t isa)
-{
-    pthread_once(&ck_tables_once, ck_tables_init);
-    for (int i = 0; i < ck_conv_direct_n; i++)
-        if (ck_isa_rank(ck_conv_direct_ok[i]->isa) <= ck_isa_rank(isa)) return ck_conv_direct_ok[i];
-    return NULL;
-}
-
-int ck_conv_direct_kernel_count(void)
-{
-    pthread_once(&ck_tables_once, ck_tables_init);
-    return ck_conv_direct_n;
-}
-
-const ck_conv_kernels_t *ck_conv_direct_kernel_at(int i)
-{
-    pthread_once(&ck_tables_once, ck_tables_init);
-    return i >= 0 && i < ck_conv_direct_n ? ck_conv_direct_ok[i] : NULL;
-}

@@ -113,8 +113,8 @@ typedef struct ck_pad_kernels {
 /* The best kernels whose ISA ranks at or below `isa` (a supported ISA, as
  * returned by ck_plan_isa).  Never NULL: the scalar reference is last. */
 CK_INTERNAL const ck_conv_kernels_t *ck_select_conv(uint32_t isa);
-/* The best direct (depthwise) convolution set within `isa`, or NULL when
- * none is registered.  A plan uses it only for problems
+/* The best direct (depthwise) convolution set within `isa` (never NULL:
+ * the scalar one is last).  A plan uses it only for problems
  * ck_conv_direct_supports accepts (src/conv-direct/). */
 CK_INTERNAL const ck_conv_kernels_t *ck_select_conv_direct(uint32_t isa);
 CK_INTERNAL const ck_pool_kernels_t *ck_select_pool(uint32_t isa);
