@@ -64,7 +64,7 @@ timings vary 10-20% per repetition here). At 0.4 a single run would fail 1.2% of
 better value: expected false failures ~2% of gate runs against a one-run baseline, fewer
 against this median of runs. It catches convkit getting about
 1.7x slower relative to a peer when that reproduces; x scalar compares convkit at its ISA cap
-with convkit at the scalar cap (the portable GEMM path for conv, the reference loops for
+with convkit at the scalar cap (the portable GEMM path for conv, the reference loop for depthwise conv and
 pooling and pad)."
 shapes=${CONVKIT_SHAPES:-../shared/shapes/benchdnn}
 if [ ! -d "$shapes/conv" ] || [ ! -d "$shapes/pool" ]; then
