@@ -15,13 +15,10 @@
  * algorithms agree with the reference on depthwise problems in every
  * direction.
  */
-#define _DEFAULT_SOURCE /* mmap, MAP_ANONYMOUS, sysconf */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "kernels.h"
 #include "test_support.h"
@@ -309,30 +306,6 @@ Test(direct_sets, fallbacks_stay_correct)
 
 /* ---- nothing read or written outside the tensors -------------------------------- */
 
-typedef struct guarded {
-    void *map;
-    size_t len;
-    float *data;
-} guarded_t;
-
-/* `count` floats flush against an inaccessible page after them (at_end)
- * or before them. */
-static guarded_t guarded_new(int64_t count, bool at_end)
-{
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const size_t bytes = (size_t)count * sizeof(float);
-    const size_t body = (bytes + page - 1) / page * page;
-    guarded_t g;
-    g.len = body + 2 * page;
-    g.map = mmap(NULL, g.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(g.map != MAP_FAILED);
-    char *base = g.map;
-    cr_assert_eq(mprotect(base, page, PROT_NONE), 0);
-    cr_assert_eq(mprotect(base + page + body, page, PROT_NONE), 0);
-    g.data = (float *)(void *)(at_end ? base + page + body - bytes : base + page);
-    return g;
-}
-
 static void dense(ck_tensor_t *t, const int64_t d[4], bool nhwc)
 {
     memcpy(t->dims, d, sizeof t->dims);
@@ -367,7 +340,8 @@ Test(direct_sets, touch_nothing_outside_the_tensors, .timeout = 600)
                         dense(&p.weight, wd, false);
                         dense(&p.dst, dd, nhwc);
                         const int64_t ns = sd[1] * sd[2] * sd[3], nd = dd[1] * dd[2] * dd[3];
-                        guarded_t gs = guarded_new(ns, at_end), gd = guarded_new(nd, !at_end);
+                        tk_guarded_t gs = tk_guarded_floats(ns, at_end);
+                        tk_guarded_t gd = tk_guarded_floats(nd, !at_end);
                         float wt[9 * 38], bias[38];
                         tk_rng_t r;
                         tk_rng_seed(&r, seed++);
@@ -381,8 +355,8 @@ Test(direct_sets, touch_nothing_outside_the_tensors, .timeout = 600)
                         for (int64_t j = 0; j < ns; j++)
                             cr_assert(isfinite(gs.data[j]), "%s w %lld: grad_src not written",
                                       k->name, (long long)w);
-                        munmap(gs.map, gs.len);
-                        munmap(gd.map, gd.len);
+                        tk_guarded_free(&gs);
+                        tk_guarded_free(&gd);
                     }
     }
 }

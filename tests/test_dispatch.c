@@ -11,7 +11,6 @@
  *     references, so SIMD kernels added to a table are tested here
  *     automatically on every machine that can run them.
  */
-#define _DEFAULT_SOURCE /* mmap, MAP_ANONYMOUS, sysconf */
 #include "pool-avx512-emulated.h" /* first: it keeps the real <immintrin.h> out */
 
 #include <criterion/criterion.h>
@@ -19,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "cpu.h"
 #include "kernels.h"
@@ -883,28 +880,6 @@ Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
     if (n_sets == 0) cr_skip_test("no SIMD pool kernel set runs on this CPU");
 }
 
-/* n floats flush against an inaccessible page, at their end (at_end) or
- * at their start, with an inaccessible page on the other side too. */
-typedef struct guarded {
-    void *map;
-    size_t len;
-    float *data;
-} guarded_t;
-
-static guarded_t guarded_floats(int64_t n, bool at_end)
-{
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = (size_t)n * sizeof(float);
-    const size_t body = (bytes + page - 1) / page * page;
-    guarded_t g = {NULL, body + 2 * page, NULL};
-    g.map = mmap(NULL, g.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(g.map != MAP_FAILED);
-    char *base = g.map;
-    cr_assert_eq(mprotect(base, page, PROT_NONE), 0);
-    cr_assert_eq(mprotect(base + page + body, page, PROT_NONE), 0);
-    g.data = (float *)(void *)(at_end ? base + page + body - bytes : base + page);
-    return g;
-}
-
 /* Dense NCHW or NHWC strides of dims d. */
 static void pool_dense(ck_tensor_t *t, const int64_t d[4], bool nhwc)
 {
@@ -949,7 +924,8 @@ Test(kernels, simd_pool_sets_touch_nothing_outside_the_tensors, .timeout = 600)
                     pool_dense(&p.src, sd, nhwc);
                     pool_dense(&p.dst, dd, nhwc);
                     pool_dense(&p.indices, dd, nhwc);
-                    guarded_t x = guarded_floats(ns, at_end), gx = guarded_floats(ns, !at_end);
+                    tk_guarded_t x = tk_guarded_floats(ns, at_end);
+                    tk_guarded_t gx = tk_guarded_floats(ns, !at_end);
                     for (int64_t e = 0; e < ns; e++) x.data[e] = pool_datum(&r, (int)(e % 3));
                     float *y = malloc((size_t)nd * 2 * sizeof(float)), *gy = y + nd;
                     int64_t *idx = malloc((size_t)nd * 2 * sizeof(int64_t)), *idx_ref = idx + nd;
@@ -967,8 +943,8 @@ Test(kernels, simd_pool_sets_touch_nothing_outside_the_tensors, .timeout = 600)
                               "the reference kernels", k->name, nhwc ? "NHWC" : "NCHW",
                               (long long)c.h, (long long)c.w, (long long)c.kw, (long long)c.sw,
                               (long long)c.pw, (long long)c.dw, c.ceil ? " ceil" : "");
-                    munmap(x.map, x.len);
-                    munmap(gx.map, gx.len);
+                    tk_guarded_free(&x);
+                    tk_guarded_free(&gx);
                     free(y);
                     free(idx);
                     free(gx_ref);

@@ -3,12 +3,15 @@
  * from the definitions in semantics.md and convkit.h, in float64, without
  * looking at (or calling) src/ref.
  */
+#define _DEFAULT_SOURCE /* mmap, MAP_ANONYMOUS, sysconf (tk_guarded_floats) */
 #include "test_support.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- RNG ------------------------------------------------------------------- */
 
@@ -879,4 +882,32 @@ void tk_ref_pad(const tk_pad_cfg_t *c, const tk_tensor_t *x, tk_ref_t *y)
                     y->terms[k] = 1;
                 }
             }
+}
+
+/* ---- guard pages ------------------------------------------------------- */
+
+tk_guarded_t tk_guarded_floats(int64_t n, bool at_end)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = (size_t)n * sizeof(float);
+    const size_t body = (bytes + page - 1) / page * page;
+    tk_guarded_t g = {NULL, body + 2 * page, NULL};
+    g.map = mmap(NULL, g.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g.map == MAP_FAILED) {
+        fprintf(stderr, "tk_guarded_floats: mmap of %zu bytes failed\n", g.len);
+        abort();
+    }
+    char *base = g.map;
+    if (mprotect(base, page, PROT_NONE) != 0 || mprotect(base + page + body, page, PROT_NONE) != 0) {
+        fprintf(stderr, "tk_guarded_floats: mprotect failed\n");
+        abort();
+    }
+    g.data = (float *)(void *)(at_end ? base + page + body - bytes : base + page);
+    return g;
+}
+
+void tk_guarded_free(tk_guarded_t *g)
+{
+    if (g->map != NULL) munmap(g->map, g->len);
+    g->map = NULL;
+    g->data = NULL;
 }

@@ -18,6 +18,21 @@
 
 #include "convkit.h"
 
+/* ---- guard pages ------------------------------------------------------- */
+
+/* n floats flush against an inaccessible page at their end (at_end) or at
+ * their start, with an inaccessible page on the other side too, so that a
+ * read or write one element outside faults (ASan does not see masked
+ * vector loads; these pages do).  Aborts if the pages cannot be mapped. */
+typedef struct tk_guarded {
+    void *map;
+    size_t len;
+    float *data;
+} tk_guarded_t;
+
+tk_guarded_t tk_guarded_floats(int64_t n, bool at_end);
+void tk_guarded_free(tk_guarded_t *g);
+
 /* ---- deterministic RNG (splitmix64) -------------------------------------- */
 
 typedef struct tk_rng {
