@@ -22,6 +22,7 @@
 
 #include "kernels.h"
 #include "test_support.h"
+#include "kernel-views.h"
 
 /* ---- layouts ----------------------------------------------------------------- */
 
@@ -306,14 +307,6 @@ Test(direct_sets, fallbacks_stay_correct)
 
 /* ---- nothing read or written outside the tensors -------------------------------- */
 
-static void dense(ck_tensor_t *t, const int64_t d[4], bool nhwc)
-{
-    memcpy(t->dims, d, sizeof t->dims);
-    if (nhwc) t->strides[1] = 1, t->strides[3] = d[1], t->strides[2] = d[3] * d[1];
-    else t->strides[3] = 1, t->strides[2] = d[3], t->strides[1] = d[2] * d[3];
-    t->strides[0] = d[1] * d[2] * d[3];
-}
-
 Test(direct_sets, touch_nothing_outside_the_tensors, .timeout = 600)
 {
     uint64_t seed = 9;
@@ -336,9 +329,9 @@ Test(direct_sets, touch_nothing_outside_the_tensors, .timeout = 600)
                             .pad_top = 1, .pad_bottom = 1, .pad_left = c.pl, .pad_right = 1,
                             .dilation_h = 1, .dilation_w = c.dw, .groups = c.cin,
                         };
-                        dense(&p.src, sd, nhwc);
-                        dense(&p.weight, wd, false);
-                        dense(&p.dst, dd, nhwc);
+                        tk_dense_view(&p.src, sd, nhwc);
+                        tk_dense_view(&p.weight, wd, false);
+                        tk_dense_view(&p.dst, dd, nhwc);
                         const int64_t ns = sd[1] * sd[2] * sd[3], nd = dd[1] * dd[2] * dd[3];
                         tk_guarded_t gs = tk_guarded_floats(ns, at_end);
                         tk_guarded_t gd = tk_guarded_floats(nd, !at_end);

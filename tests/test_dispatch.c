@@ -22,6 +22,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "test_support.h"
+#include "kernel-views.h"
 
 #define BIT(isa) (1u << (isa))
 
@@ -880,15 +881,6 @@ Test(kernels, simd_pool_sets_on_tails, .timeout = 600)
     if (n_sets == 0) cr_skip_test("no SIMD pool kernel set runs on this CPU");
 }
 
-/* Dense NCHW or NHWC strides of dims d. */
-static void pool_dense(ck_tensor_t *t, const int64_t d[4], bool nhwc)
-{
-    memcpy(t->dims, d, sizeof t->dims);
-    if (nhwc) t->strides[1] = 1, t->strides[3] = d[1], t->strides[2] = d[3] * d[1];
-    else t->strides[3] = 1, t->strides[2] = d[3], t->strides[1] = d[2] * d[3];
-    t->strides[0] = d[1] * d[2] * d[3];
-}
-
 /* The SIMD sets' loads and stores stay inside the tensors: src (forward)
  * and grad_src (backward) sit flush against an inaccessible page, after
  * and before them, so one element too far is a crash (AddressSanitizer
@@ -921,9 +913,9 @@ Test(kernels, simd_pool_sets_touch_nothing_outside_the_tensors, .timeout = 600)
                         .stride_w = c.sw, .pad_h = c.ph, .pad_w = c.pw, .dilation_h = c.dh,
                         .dilation_w = c.dw,
                     };
-                    pool_dense(&p.src, sd, nhwc);
-                    pool_dense(&p.dst, dd, nhwc);
-                    pool_dense(&p.indices, dd, nhwc);
+                    tk_dense_view(&p.src, sd, nhwc);
+                    tk_dense_view(&p.dst, dd, nhwc);
+                    tk_dense_view(&p.indices, dd, nhwc);
                     tk_guarded_t x = tk_guarded_floats(ns, at_end);
                     tk_guarded_t gx = tk_guarded_floats(ns, !at_end);
                     for (int64_t e = 0; e < ns; e++) x.data[e] = pool_datum(&r, (int)(e % 3));
