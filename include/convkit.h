@@ -119,6 +119,18 @@ CONVKIT_API int convkit_get_num_threads(void);
 #define CONVKIT_FORMAT_NCHW 0u    /* dense, W fastest; the default             */
 #define CONVKIT_FORMAT_NHWC 1u    /* dense, C fastest                          */
 #define CONVKIT_FORMAT_STRIDED 2u /* strides[] below, in (N, C, H, W) order    */
+/* Channel-blocked activation layouts, for convolution src/dst only (and the
+ * residual, which has dst's layout): element (n, c, h, w) of a tensor with
+ * Cb = ceil(C / B) blocks sits at
+ *     ((n * Cb + c / B) * H + h) * W + w) * B + c % B       (B = 16 or 8)
+ * i.e. oneDNN's nChw16c / nChw8c.  A buffer holds N * Cb * H * W * B
+ * floats; the lanes of the last block past C are padding: they are never
+ * read, and a convolution writes them as zeros.  A chain of convolutions
+ * with blocked dst feeding blocked src runs without any reorder; B = 16
+ * suits the AVX-512 kernels, B = 8 the AVX2 ones (either works on every
+ * ISA).  Other operations reject these formats. */
+#define CONVKIT_FORMAT_NCHW16C 3u
+#define CONVKIT_FORMAT_NCHW8C 4u
 
 /* How one operand sits in memory.  For weights the dims are
  * (C_out, C_in/groups, kH, kW), so NCHW = OIHW and NHWC = OHWI.  For the
@@ -168,6 +180,39 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
 #define CONVKIT_PADDING_REPLICATE 2u
 #define CONVKIT_PADDING_CIRCULAR 3u
 
+/* Activations fused into the convolution forward (the params' `activation`
+ * field).  Forward computes, per output element,
+ *     dst = act(conv(src, weight) + bias) [+ residual]
+ * in registers before the store, as PyTorch's F.conv2d followed by:
+ *   NONE       identity
+ *   RELU       F.relu: max(x, 0) (NaN stays NaN)
+ *   CLAMP      torch.clamp(x, alpha, beta): relu6 is alpha 0, beta 6
+ *   SIGMOID    torch.sigmoid: 1 / (1 + exp(-x))
+ *   TANH       torch.tanh
+ *   SILU       F.silu: x * sigmoid(x)
+ *   GELU_TANH  F.gelu(approximate="tanh"):
+ *              0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+ *   GELU_ERF   F.gelu: 0.5 x (1 + erf(x / sqrt(2)))
+ * The transcendental ones use SLEEF's vector functions of the plan's ISA;
+ * each is within these bounds of the exact value (tested on every 1000th
+ * float in [-20, 20], measured maxima in parentheses; see the README):
+ * SIGMOID 2.5 ulp (2.22), SILU 2.5 ulp (1.98), TANH 1 ulp (0.999; at the
+ * scalar cap glibc's tanhf, 2.5 ulp (2.10)), GELU_TANH and GELU_ERF 2 ulp
+ * for x >= 0 (1.91, 1.53) and 2^-23 |x| absolute for x < 0, where
+ * 1 + tanh and 1 + erf cancel in float as in PyTorch's formula (1.16 and
+ * 0.79 x 2^-24 |x|); all plus 2^-120 absolute, since exp(-x) overflows
+ * below x = -88.7 (SILU then gives -0 for results above -2.6e-37, as
+ * PyTorch does).  RELU and CLAMP are exact.  The backward directions
+ * compute the convolution's gradients only: they ignore the activation. */
+#define CONVKIT_ACTIVATION_NONE 0u
+#define CONVKIT_ACTIVATION_RELU 1u
+#define CONVKIT_ACTIVATION_CLAMP 2u
+#define CONVKIT_ACTIVATION_SIGMOID 3u
+#define CONVKIT_ACTIVATION_TANH 4u
+#define CONVKIT_ACTIVATION_SILU 5u
+#define CONVKIT_ACTIVATION_GELU_TANH 6u
+#define CONVKIT_ACTIVATION_GELU_ERF 7u
+
 /* Convolution algorithms (the params' `algorithm` field; see below). */
 #define CONVKIT_CONV_ALGORITHM_AUTO 0u
 #define CONVKIT_CONV_ALGORITHM_GEMM 1u
@@ -186,25 +231,43 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
  * batch may be 0 (nothing to compute; backward-weights/-bias write zeros).
  *
  * Algorithm (the `algorithm` field, chosen when the plan is created;
- * convkit_plan_impl_name names the choice, e.g. "conv2d:direct-dw-16:avx512"
- * or "conv2d:gemm-14x32:avx512"):
+ * convkit_plan_impl_name names the choice, e.g. "conv2d:direct-16:avx512",
+ * "conv2d:direct-dw-16:avx512" or "conv2d:gemm-14x32:avx512"):
  *   CONVKIT_CONV_ALGORITHM_GEMM    im2col + GEMM; every problem.
- *   CONVKIT_CONV_ALGORITHM_DIRECT  direct depthwise kernels: only problems
- *       with groups == in_channels (any channel multiplier
- *       out_channels / groups), padding_mode CONVKIT_PADDING_ZEROS, and src
- *       and dst both unit stride along W (NCHW-like) or both unit stride
- *       along C (NHWC-like); other strides, the weight layout, kernel
- *       size, stride, dilation and padding are free.  Any other problem
- *       fails with CONVKIT_ERROR_INVALID_ARGUMENT naming `algorithm`.
- *       Forward, backward-data and backward-weights run direct, except
- *       backward-data of an NCHW-like problem with stride > 1 and
- *       backward-weights of an NHWC-like one, which run the GEMM path's
- *       kernels of the same ISA, as does backward-bias.
- *   CONVKIT_CONV_ALGORITHM_AUTO (0, the default)  DIRECT when the problem
- *       qualifies for it as above, else GEMM.  (Direct wins on depthwise
- *       layers by 10x or more: they have one input channel per group, so
- *       the GEMM's reduction is only kH*kW long and its tiles run mostly
- *       empty.)
+ *   CONVKIT_CONV_ALGORITHM_DIRECT  direct kernels, for padding_mode
+ *       CONVKIT_PADDING_ZEROS and either
+ *       - groups == 1 ("direct-16" on AVX-512, "direct-8" on AVX2): the
+ *         forward runs register tiles of 16 (8) output channels by up to 28
+ *         (12) output pixels over channel-blocked data.  A blocked or
+ *         NHWC-like src (unit channel stride) is read in place, any other
+ *         src is copied into a blocked buffer per call; blocked and
+ *         NHWC-like dst are written in place, NCHW-like dst (unit W stride)
+ *         through a small transpose; a dst with neither unit stride does
+ *         not qualify.  Backward-data of a stride-1 problem whose paddings
+ *         are at most dilation*(kernel-1) runs as the direct forward of the
+ *         transposed problem (flipped weights, packed per call or by
+ *         convkit_conv_set_weights); the other backward directions run the
+ *         GEMM path's kernels.  At the scalar ISA: the reference loop.
+ *       - or depthwise (groups == in_channels, any channel multiplier
+ *         out_channels / groups), with src and dst both unit stride along W
+ *         (NCHW-like) or both unit stride along C (NHWC-like), not blocked;
+ *         other strides, the weight layout, kernel size, stride, dilation
+ *         and padding are free ("direct-dw-16", "direct-dw-8").  Forward,
+ *         backward-data and backward-weights run direct, except
+ *         backward-data of an NCHW-like problem with stride > 1 and
+ *         backward-weights of an NHWC-like one, which run the GEMM path's
+ *         kernels of the same ISA, as does backward-bias.
+ *       Any other problem fails with CONVKIT_ERROR_INVALID_ARGUMENT naming
+ *       `algorithm`.
+ *   CONVKIT_CONV_ALGORITHM_AUTO (0, the default)  at AVX2 or AVX-512:
+ *       depthwise direct for the depthwise problems it takes (they have one
+ *       input channel per group, so a GEMM's reduction is only kH*kW long);
+ *       for groups == 1 and zero padding, direct when src or dst is
+ *       blocked, when src and dst are NHWC-like, or when the kernel is
+ *       larger than 1x1 or strided (an im2col GEMM would copy kH*kW values
+ *       per input element); GEMM otherwise (a 1x1 stride-1 NCHW convolution
+ *       is a plain matrix product), and for grouped problems and other
+ *       padding modes.  At the scalar ISA: the GEMM path.
  * Both algorithms give results within the documented error bound; they
  * may differ from each other in the last bits (different summation
  * order).  At the scalar ISA the direct algorithm is the reference loop. */
@@ -236,12 +299,18 @@ typedef struct convkit_conv2d_params {
     uint32_t algorithm;             /* CONVKIT_CONV_ALGORITHM_*; 0 = AUTO */
     uint32_t reserved32;            /* must be 0 */
     uint64_t reserved[3];           /* must be 0 */
+    /* Added in 0.2 (a 0.1 caller's shorter struct reads as NONE): */
+    uint32_t activation;      /* CONVKIT_ACTIVATION_*, fused into forward */
+    float activation_alpha;   /* CLAMP: lower bound */
+    float activation_beta;    /* CLAMP: upper bound (>= alpha) */
+    uint32_t reserved_tail;   /* must be 0 */
 } convkit_conv2d_params_t;
 
 #define CONVKIT_CONV2D_PARAMS_INIT                                                      \
     {(uint32_t)sizeof(convkit_conv2d_params_t), 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, \
      1, 1, 1, 0, 0, 0, CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_LAYOUT_NCHW_INIT,               \
-     CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_CONV_ALGORITHM_AUTO, 0, {0, 0, 0}}
+     CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_CONV_ALGORITHM_AUTO, 0, {0, 0, 0},                \
+     CONVKIT_ACTIVATION_NONE, 0.0f, 0.0f, 0}
 
 /* 1-D convolution (F.conv1d) on (N, C, L) tensors; weight (C_out, C_in/G, k).
  * Layout dims are (N, C, 1, L); NHWC means (N, L, C). */
@@ -267,12 +336,17 @@ typedef struct convkit_conv1d_params {
     uint32_t algorithm;  /* CONVKIT_CONV_ALGORITHM_*, as for conv2d */
     uint32_t reserved32; /* must be 0 */
     uint64_t reserved[3];
+    /* Added in 0.2, as for conv2d: */
+    uint32_t activation;
+    float activation_alpha;
+    float activation_beta;
+    uint32_t reserved_tail; /* must be 0 */
 } convkit_conv1d_params_t;
 
 #define CONVKIT_CONV1D_PARAMS_INIT                                              \
     {(uint32_t)sizeof(convkit_conv1d_params_t), 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, \
      CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_LAYOUT_NCHW_INIT, CONVKIT_LAYOUT_NCHW_INIT, \
-     CONVKIT_CONV_ALGORITHM_AUTO, 0, {0, 0, 0}}
+     CONVKIT_CONV_ALGORITHM_AUTO, 0, {0, 0, 0}, CONVKIT_ACTIVATION_NONE, 0.0f, 0.0f, 0}
 
 CONVKIT_API convkit_status_t convkit_conv2d_create(const convkit_conv2d_params_t *params,
                                                    convkit_plan_t **plan);
@@ -288,6 +362,28 @@ CONVKIT_API convkit_status_t convkit_conv1d_create(const convkit_conv1d_params_t
 CONVKIT_API convkit_status_t convkit_conv_forward(convkit_plan_t *plan, const float *src,
                                                   const float *weight, const float *bias,
                                                   float *dst);
+
+/* dst = act(conv(src, weight) + bias) + residual: forward with the add of a
+ * residual tensor fused into the store.  residual has dst's dims and
+ * layout and may be dst itself (accumulate in place); NULL means no add
+ * (then this is convkit_conv_forward). */
+CONVKIT_API convkit_status_t convkit_conv_forward_residual(convkit_plan_t *plan,
+                                                           const float *src,
+                                                           const float *weight,
+                                                           const float *bias,
+                                                           const float *residual, float *dst);
+
+/* Packs weight (in the plan's weight_layout) once into the plan's own
+ * internal layout (for the direct kernels: 16 or 8 output channels
+ * interleaved per input channel and tap) and keeps the copy in the plan.
+ * Afterwards the forward calls accept weight == NULL and use the copy;
+ * a non-NULL weight is still used as given.  Call again whenever the
+ * weights change.  convkit_conv_backward_data accepts weight == NULL too
+ * (then it uses the copy, packed for it where it runs direct).  On the
+ * GEMM path the copy is dense OIHW: with another weight_layout the sums
+ * may then differ in the last bits from passing the weights (still
+ * within the error bound). */
+CONVKIT_API convkit_status_t convkit_conv_set_weights(convkit_plan_t *plan, const float *weight);
 
 /* grad_src = d(loss)/d(src) given grad_dst (PyTorch's grad_input).  With the
  * roles read the other way this is the transposed convolution

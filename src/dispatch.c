@@ -4,6 +4,7 @@
  * allows. */
 #include <pthread.h>
 
+#include "epilogue.h"
 #include "kernels.h"
 
 /* The full lists, best first.  SIMD kernel sets are added above the
@@ -33,6 +34,12 @@ static const ck_pool_kernels_t *const ck_pool_all[] = {
 #undef CK_POOL_SET
     &ck_ref_pool_kernels,
 };
+static const ck_epilogue_kernels_t *const ck_epilogue_all[] = {
+#define CK_EPILOGUE_SET(sym) &sym,
+#include "epilogue-kernels.inc"
+#undef CK_EPILOGUE_SET
+    &ck_ref_epilogue_kernels,
+};
 static const ck_fold_kernels_t *const ck_fold_all[] = {&ck_blocked_fold_kernels,
                                                         &ck_ref_fold_kernels};
 #define CK_PAD_SET(sym) CK_INTERNAL extern const ck_pad_kernels_t sym;
@@ -53,6 +60,8 @@ static const ck_conv_kernels_t *ck_conv_direct_ok[CK_COUNT(ck_conv_direct_all)];
 static const ck_pool_kernels_t *ck_pool_ok[CK_COUNT(ck_pool_all)];
 static const ck_fold_kernels_t *ck_fold_ok[CK_COUNT(ck_fold_all)];
 static const ck_pad_kernels_t *ck_pad_ok[CK_COUNT(ck_pad_all)];
+static const ck_epilogue_kernels_t *ck_epilogue_ok[CK_COUNT(ck_epilogue_all)];
+static int ck_epilogue_n;
 static int ck_conv_direct_n;
 static int ck_conv_n, ck_pool_n, ck_fold_n, ck_pad_n;
 static pthread_once_t ck_tables_once = PTHREAD_ONCE_INIT;
@@ -68,6 +77,7 @@ static void ck_tables_init(void)
     CK_FILTER(ck_pool_all, ck_pool_ok, ck_pool_n)
     CK_FILTER(ck_fold_all, ck_fold_ok, ck_fold_n)
     CK_FILTER(ck_pad_all, ck_pad_ok, ck_pad_n)
+    CK_FILTER(ck_epilogue_all, ck_epilogue_ok, ck_epilogue_n)
 }
 
 #define CK_DEFINE_SELECT(op, type)                                                 \
@@ -94,3 +104,4 @@ CK_DEFINE_SELECT(conv_direct, ck_conv_kernels_t)
 CK_DEFINE_SELECT(pool, ck_pool_kernels_t)
 CK_DEFINE_SELECT(fold, ck_fold_kernels_t)
 CK_DEFINE_SELECT(pad, ck_pad_kernels_t)
+CK_DEFINE_SELECT(epilogue, ck_epilogue_kernels_t)

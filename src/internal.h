@@ -138,6 +138,7 @@ struct convkit_plan {
     uint32_t isa;
     int64_t out_dims[4];
     char impl_name[64];
+    void (*release)(convkit_plan_t *plan); /* frees what the plan owns; may be NULL */
 };
 
 /* Allocates a zeroed plan of `size` bytes (>= sizeof(struct convkit_plan))

@@ -14,6 +14,13 @@
 
 /* ---- convolution --------------------------------------------------------- */
 
+/* The forward epilogue fixed at plan time (convkit.h, CONVKIT_ACTIVATION_*):
+ * dst = act(conv + bias) [+ residual]. */
+typedef struct ck_conv_epilogue {
+    uint32_t activation; /* CONVKIT_ACTIVATION_* */
+    float alpha, beta;   /* CLAMP bounds */
+} ck_conv_epilogue_t;
+
 typedef struct ck_conv_problem {
     int64_t batch, in_channels, in_h, in_w;
     int64_t out_channels, out_h, out_w;
@@ -26,14 +33,19 @@ typedef struct ck_conv_problem {
     ck_tensor_t src;    /* (N, C_in, H, W): src and grad_src                */
     ck_tensor_t weight; /* (C_out, C_in/G, kH, kW): weight and grad_weight  */
     ck_tensor_t dst;    /* (N, C_out, H_out, W_out): dst and grad_dst       */
+    ck_conv_epilogue_t epilogue; /* forward only */
 } ck_conv_problem_t;
 
 typedef struct ck_conv_kernels {
     uint32_t isa;
     const char *name; /* "ref", later "gemm:6x16", ... */
-    /* items: batch * out_channels, item = n * C_out + co. bias may be NULL. */
+    /* items: batch * out_channels, item = n * C_out + co.  Computes
+     * dst = act(conv + bias) + residual with p->epilogue's activation;
+     * bias and residual may be NULL (residual has dst's layout and may be
+     * dst itself). */
     void (*forward)(const ck_conv_problem_t *p, const float *src, const float *weight,
-                    const float *bias, float *dst, int64_t begin, int64_t end);
+                    const float *bias, const float *residual, float *dst, int64_t begin,
+                    int64_t end);
     /* items: batch * in_channels; each item overwrites one grad_src plane. */
     void (*backward_data)(const ck_conv_problem_t *p, const float *grad_dst,
                           const float *weight, float *grad_src, int64_t begin, int64_t end);

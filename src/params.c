@@ -117,7 +117,9 @@ convkit_status_t ck_tensor_from_layout(ck_tensor_t *t, const int64_t dims[4],
         break;
     default:
         return ck_fail(CONVKIT_ERROR_INVALID_ARGUMENT,
-                       "%s.format must be CONVKIT_FORMAT_NCHW, _NHWC or _STRIDED, got %u", what,
+                       "%s.format must be CONVKIT_FORMAT_NCHW, _NHWC or _STRIDED, got %u (the "
+                       "blocked formats _NCHW16C and _NCHW8C are for conv src and dst only)",
+                       what,
                        layout->format);
     }
     /* Explicit strides: the farthest element must be addressable. */

@@ -52,7 +52,11 @@ convkit_status_t ck_check_ptr(const void *p, int64_t count, const char *what)
     return CONVKIT_SUCCESS;
 }
 
-void convkit_plan_destroy(convkit_plan_t *plan) { free(plan); }
+void convkit_plan_destroy(convkit_plan_t *plan)
+{
+    if (plan != NULL && plan->release != NULL) plan->release(plan);
+    free(plan);
+}
 
 const char *convkit_plan_impl_name(const convkit_plan_t *plan)
 {

@@ -375,9 +375,10 @@ static convkit_status_t create_pad(const void *p, convkit_plan_t **pl)
 }
 
 /* params: a valid struct of `size` bytes (its own struct_size is
- * rewritten here); reserved_off: offset of its reserved[] array. */
+ * rewritten here); reserved_off: offset of its reserved[] array; oldest:
+ * the size of the struct's first version (the smallest accepted). */
 static void check_struct_size(create_fn create, const void *params, size_t size,
-                              size_t reserved_off, const char *what)
+                              size_t reserved_off, size_t oldest, const char *what)
 {
     big_t b;
     cr_assert(size + EXTRA <= sizeof b.bytes);
@@ -395,9 +396,22 @@ static void check_struct_size(create_fn create, const void *params, size_t size,
     convkit_plan_output_dims(plan, want);
     convkit_plan_destroy(plan);
 
-    /* smaller: the library's structs are all version 1, so nothing smaller
-     * exists yet */
-    const size_t smaller[] = {0, 4, 8, reserved_off, size - 8, size - 1};
+    /* the first version's size: accepted, later fields read as zero (the
+     * params used here leave them zero) */
+    if (oldest < size) {
+        ss = (uint32_t)oldest;
+        memcpy(b.bytes, &ss, sizeof ss);
+        plan = NULL;
+        cr_assert_eq(create(b.bytes, &plan), CONVKIT_SUCCESS, "%s: struct_size %u: %s", what, ss,
+                     convkit_last_error());
+        int64_t got[4];
+        convkit_plan_output_dims(plan, got);
+        cr_expect(memcmp(got, want, sizeof got) == 0, "%s: oldest struct_size dims", what);
+        convkit_plan_destroy(plan);
+    }
+
+    /* smaller than the first version */
+    const size_t smaller[] = {0, 4, 8, reserved_off, oldest - 8, oldest - 1};
     for (size_t i = 0; i < sizeof smaller / sizeof smaller[0]; i++) {
         ss = (uint32_t)smaller[i];
         memcpy(b.bytes, &ss, sizeof ss);
@@ -465,24 +479,25 @@ Test(api, struct_size_contract_for_every_params_struct)
     c2.in_height = c2.in_width = 5;
     c2.kernel_h = 3;
     check_struct_size(create_conv2d, &c2, sizeof c2, offsetof(convkit_conv2d_params_t, reserved),
-                      "conv2d");
+                      offsetof(convkit_conv2d_params_t, activation), "conv2d");
     convkit_conv1d_params_t c1 = CONVKIT_CONV1D_PARAMS_INIT;
     c1.in_length = 6;
     check_struct_size(create_conv1d, &c1, sizeof c1, offsetof(convkit_conv1d_params_t, reserved),
-                      "conv1d");
+                      offsetof(convkit_conv1d_params_t, activation), "conv1d");
     convkit_pool2d_params_t p2 = CONVKIT_POOL2D_PARAMS_INIT;
     p2.in_height = 4;
     check_struct_size(create_pool2d, &p2, sizeof p2, offsetof(convkit_pool2d_params_t, reserved),
-                      "pool2d");
+                      sizeof p2, "pool2d");
     convkit_pool1d_params_t p1 = CONVKIT_POOL1D_PARAMS_INIT;
     check_struct_size(create_pool1d, &p1, sizeof p1, offsetof(convkit_pool1d_params_t, reserved),
-                      "pool1d");
+                      sizeof p1, "pool1d");
     convkit_fold_params_t f = CONVKIT_FOLD_PARAMS_INIT;
     check_struct_size(create_unfold, &f, sizeof f, offsetof(convkit_fold_params_t, reserved),
-                      "unfold");
+                      sizeof f, "unfold");
     convkit_pad_params_t d = CONVKIT_PAD_PARAMS_INIT;
     d.pad_left = 2;
-    check_struct_size(create_pad, &d, sizeof d, offsetof(convkit_pad_params_t, reserved), "pad");
+    check_struct_size(create_pad, &d, sizeof d, offsetof(convkit_pad_params_t, reserved), sizeof d,
+                      "pad");
 }
 
 /* Params are const: create never writes them, and the plan keeps its own

@@ -134,10 +134,10 @@ static void direct_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c, layo
     for (int b = 0; b < 2; b++) {
         const float *bp = b ? bias : NULL;
         tk_tensor_t y = lay_tensor(dd, l, false), y2 = lay_tensor(dd, l, false);
-        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, tk_fdata(&y), 0, items);
-        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, tk_fdata(&y2), 0, third);
-        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, tk_fdata(&y2), third, items - 1);
-        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, tk_fdata(&y2), items - 1, items);
+        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, NULL, tk_fdata(&y), 0, items);
+        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, NULL, tk_fdata(&y2), 0, third);
+        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, NULL, tk_fdata(&y2), third, items - 1);
+        k->forward(&p, tk_fdata(&x), tk_fdata(&w), bp, NULL, tk_fdata(&y2), items - 1, items);
         tk_ref_t ry = tk_ref_new(dd);
         tk_ref_conv_forward(c, &x, &w, bp, &ry);
         cr_expect_eq(compare(&y, &ry, ints, msg, sizeof msg), 0, "forward bias=%d [%s]: %s", b,
@@ -341,7 +341,7 @@ Test(direct_sets, touch_nothing_outside_the_tensors, .timeout = 600)
                         for (int64_t j = 0; j < ns; j++) gs.data[j] = tk_rng_float(&r, -1, 1);
                         for (int j = 0; j < 9 * 38; j++) wt[j] = tk_rng_float(&r, -1, 1);
                         for (int j = 0; j < 38; j++) bias[j] = tk_rng_float(&r, -1, 1);
-                        k->forward(&p, gs.data, wt, bias, gd.data, 0, c.cout);
+                        k->forward(&p, gs.data, wt, bias, NULL, gd.data, 0, c.cout);
                         /* backward-data: grad_dst is gd, grad_src gs */
                         k->backward_weights(&p, gs.data, gd.data, wt, 0, c.cout);
                         k->backward_data(&p, gd.data, wt, gs.data, 0, c.cin);

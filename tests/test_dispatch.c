@@ -473,9 +473,9 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     /* forward: full range, and the same range in two calls (bitwise equal) */
     tk_tensor_t y = tk_tensor_f32(dd, kinds[2]), y2 = tk_tensor_f32(dd, kinds[2]);
     const int64_t items = c->n * c->cout;
-    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y), 0, items);
-    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y2), 0, items / 2);
-    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, tk_fdata(&y2), items / 2, items);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, NULL, tk_fdata(&y), 0, items);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, NULL, tk_fdata(&y2), 0, items / 2);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), bias, NULL, tk_fdata(&y2), items / 2, items);
     tk_ref_t ry = tk_ref_new(dd);
     tk_ref_conv_forward(c, &x, &w, bias, &ry);
     expect_ok(conv_compare(&y, &ry, ints, msg, sizeof msg), msg, k->name, "forward", lay);
@@ -483,7 +483,7 @@ static void conv_kernel_case(const ck_conv_kernels_t *k, const tk_conv_cfg_t *c,
     cr_expect(tk_bitwise_equal(&y, &y2, msg, sizeof msg), "'%s' forward split: %s", k->name, msg);
     /* without bias */
     tk_tensor_t yn = tk_tensor_f32(dd, kinds[2]);
-    k->forward(&p, tk_fdata(&x), tk_fdata(&w), NULL, tk_fdata(&yn), 0, items);
+    k->forward(&p, tk_fdata(&x), tk_fdata(&w), NULL, NULL, tk_fdata(&yn), 0, items);
     tk_ref_t ryn = tk_ref_new(dd);
     tk_ref_conv_forward(c, &x, &w, NULL, &ryn);
     expect_ok(conv_compare(&yn, &ryn, ints, msg, sizeof msg), msg, k->name, "forward no bias",

@@ -311,10 +311,11 @@ Test(errors, reserved_fields_and_flags)
 
 Test(errors, bad_layout_format_and_dense_strides)
 {
-    CASE(conv2d, INV, "src_layout", p.src_layout.format = 3);
+    CASE(conv2d, INV, "src_layout", p.src_layout.format = 5);
+    CASE(conv2d, INV, "weight_layout", p.weight_layout.format = CONVKIT_FORMAT_NCHW16C);
     CASE(conv2d, INV, "weight_layout", p.weight_layout.format = 99);
     CASE(conv2d, INV, "dst_layout", p.dst_layout.format = UINT32_MAX);
-    CASE(conv1d, INV, "src_layout", p.src_layout.format = 3);
+    CASE(conv1d, INV, "src_layout", p.src_layout.format = 5);
     CASE(pool2d, INV, "indices_layout", p.indices_layout.format = 3);
     CASE(pool1d, INV, "dst_layout", p.dst_layout.format = 3);
     CASE(unfold, INV, "column_layout", p.column_layout.format = 3);

@@ -97,6 +97,11 @@ typedef struct ck_dw_geom {
     float *out;
     int64_t out_rs, out_h, out_w;
     float init;
+    /* Forward's epilogue, applied to each output vector before its store:
+     * the activation (NULL: none) and the residual plane, laid out as out
+     * (NULL: none; may be out itself).  Backward-data leaves both NULL. */
+    const ck_conv_epilogue_t *epi;
+    const float *res;
     /* Interior columns [x_lo, x_hi): every tap column inside the input. */
     int64_t x_lo, x_hi;
 } ck_dw_geom_t;
@@ -150,7 +155,8 @@ static inline ck_dw_geom_t ck_dw_geom_backward_data(const ck_conv_problem_t *p)
 #define CK_DW_DECLARE(suffix)                                                                  \
     CK_INTERNAL void ck_f32_dwconv_forward_##suffix(const ck_conv_problem_t *p,              \
                                                     const float *src, const float *weight,   \
-                                                    const float *bias, float *dst,           \
+                                                    const float *bias, const float *residual, \
+                                                    float *dst,                              \
                                                     int64_t begin, int64_t end);             \
     CK_INTERNAL void ck_f32_dwconv_backward_data_##suffix(                                   \
         const ck_conv_problem_t *p, const float *grad_dst, const float *weight,              \

@@ -18,12 +18,13 @@ bool ck_conv_direct_supports(const ck_conv_problem_t *p)
  * ISA's GEMM set (`gemm`) for the rest. */
 #define CK_CONV_DIRECT_SET(tag, ISA, NAME, SUFFIX, gemm)                                      \
     static void ck_##tag##_forward(const ck_conv_problem_t *p, const float *src,             \
-                                   const float *weight, const float *bias, float *dst,       \
-                                   int64_t begin, int64_t end)                               \
+                                   const float *weight, const float *bias,                   \
+                                   const float *residual, float *dst, int64_t begin,         \
+                                   int64_t end)                                              \
     {                                                                                         \
         (ck_dw_forward_layout(p) != CK_DW_NONE ? ck_f32_dwconv_forward_##SUFFIX               \
-                                               : gemm.forward)(p, src, weight, bias, dst,     \
-                                                               begin, end);                   \
+                                               : gemm.forward)(p, src, weight, bias,          \
+                                                               residual, dst, begin, end);    \
     }                                                                                         \
     static void ck_##tag##_backward_data(const ck_conv_problem_t *p, const float *grad_dst,  \
                                          const float *weight, float *grad_src,               \
@@ -54,10 +55,11 @@ CK_CONV_DIRECT_SET(conv_direct_avx2, CONVKIT_ISA_AVX2, "direct-dw-8", 8__avx2,
 
 /* The scalar cap: the reference loops are already the direct algorithm. */
 static void ck_direct_ref_forward(const ck_conv_problem_t *p, const float *src,
-                                  const float *weight, const float *bias, float *dst,
-                                  int64_t begin, int64_t end)
+                                  const float *weight, const float *bias,
+                                  const float *residual, float *dst, int64_t begin,
+                                  int64_t end)
 {
-    ck_ref_conv_kernels.forward(p, src, weight, bias, dst, begin, end);
+    ck_ref_conv_kernels.forward(p, src, weight, bias, residual, dst, begin, end);
 }
 static void ck_direct_ref_backward_data(const ck_conv_problem_t *p, const float *grad_dst,
                                         const float *weight, float *grad_src, int64_t begin,

@@ -157,7 +157,8 @@ CK_INTERNAL void *ck_conv_gemm_scratch(size_t bytes);
 
 CK_INTERNAL void ck_conv_gemm_forward(const ck_gemm_kernel_t *gk, const ck_conv_problem_t *p,
                                       const float *src, const float *weight, const float *bias,
-                                      float *dst, int64_t begin, int64_t end);
+                                      const float *residual, float *dst, int64_t begin,
+                                      int64_t end);
 CK_INTERNAL void ck_conv_gemm_backward_data(const ck_gemm_kernel_t *gk,
                                             const ck_conv_problem_t *p, const float *grad_dst,
                                             const float *weight, float *grad_src,
@@ -184,6 +185,10 @@ CK_INTERNAL ck_gemm_blocking_t ck_conv_gemm_blocking(const ck_gemm_kernel_t *gk)
  * problem (never more than CK_GEMM_WORKSPACE_MAX; tested). */
 CK_INTERNAL size_t ck_conv_gemm_forward_scratch(const ck_gemm_kernel_t *gk,
                                                 const ck_conv_problem_t *p);
+/* Forward with residual == dst (the GEMM output goes through a scratch
+ * block): at most CK_GEMM_WORKSPACE_MAX too. */
+CK_INTERNAL size_t ck_conv_gemm_forward_inplace_scratch(const ck_gemm_kernel_t *gk,
+                                                        const ck_conv_problem_t *p);
 CK_INTERNAL size_t ck_conv_gemm_backward_data_scratch(const ck_gemm_kernel_t *gk,
                                                       const ck_conv_problem_t *p);
 CK_INTERNAL size_t ck_conv_gemm_backward_weights_scratch(const ck_gemm_kernel_t *gk,

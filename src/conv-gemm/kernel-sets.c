@@ -6,10 +6,12 @@
 
 #define CK_CONV_GEMM_SET(tag, ISA, NAME)                                                      \
     static void ck_##tag##_forward(const ck_conv_problem_t *p, const float *src,             \
-                                   const float *weight, const float *bias, float *dst,       \
-                                   int64_t begin, int64_t end)                               \
+                                   const float *weight, const float *bias,                   \
+                                   const float *residual, float *dst, int64_t begin,         \
+                                   int64_t end)                                              \
     {                                                                                         \
-        ck_conv_gemm_forward(ck_select_gemm(ISA), p, src, weight, bias, dst, begin, end);     \
+        ck_conv_gemm_forward(ck_select_gemm(ISA), p, src, weight, bias, residual, dst, begin, \
+                             end);                                                            \
     }                                                                                         \
     static void ck_##tag##_backward_data(const ck_conv_problem_t *p, const float *grad_dst,  \
                                          const float *weight, float *grad_src,               \

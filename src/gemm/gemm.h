@@ -178,6 +178,24 @@ CK_INTERNAL void ck_sgemm_ex(const ck_gemm_kernel_t *k, const ck_gemm_blocking_t
                              const ck_gemm_operand_t *bop, float *c, int64_t ldc, float beta,
                              void *workspace);
 
+/* A callback the driver runs on each C tile (the microkernel's m x n tile
+ * at rows i0.., columns j0.. of C, at c with row stride ldc) right after
+ * the microkernel has written that tile's last K block, while it is in
+ * L1: the tile holds its final A B + beta C.  For K <= 0 it runs once on
+ * the whole of C.  The convolution forward applies its epilogue (bias,
+ * activation, residual) here. */
+typedef struct ck_gemm_epilogue {
+    void (*fn)(const void *ctx, int64_t i0, int64_t j0, int64_t m, int64_t n, float *c,
+               int64_t ldc);
+    const void *ctx;
+} ck_gemm_epilogue_t;
+
+/* ck_sgemm_ex, then `epi` (may be NULL) on every tile as it is finished. */
+CK_INTERNAL void ck_sgemm_epi(const ck_gemm_kernel_t *k, const ck_gemm_blocking_t *b,
+                              int64_t M, int64_t N, int64_t K, const ck_gemm_operand_t *a,
+                              const ck_gemm_operand_t *bop, float *c, int64_t ldc, float beta,
+                              const ck_gemm_epilogue_t *epi, void *workspace);
+
 /* C[M x N] (row stride ldc) = A B + beta C with A(i, k) = a[i*rsa + k*csa]
  * and B(k, j) = b[k*rsb + j*csb], default blocking. */
 CK_INTERNAL void ck_sgemm(const ck_gemm_kernel_t *k, int64_t M, int64_t N, int64_t K,

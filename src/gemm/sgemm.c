@@ -129,9 +129,17 @@ void ck_sgemm_ex(const ck_gemm_kernel_t *k, const ck_gemm_blocking_t *b, int64_t
                  int64_t K, const ck_gemm_operand_t *a, const ck_gemm_operand_t *bop, float *c,
                  int64_t ldc, float beta, void *workspace)
 {
+    ck_sgemm_epi(k, b, M, N, K, a, bop, c, ldc, beta, NULL, workspace);
+}
+
+void ck_sgemm_epi(const ck_gemm_kernel_t *k, const ck_gemm_blocking_t *b, int64_t M, int64_t N,
+                  int64_t K, const ck_gemm_operand_t *a, const ck_gemm_operand_t *bop, float *c,
+                  int64_t ldc, float beta, const ck_gemm_epilogue_t *epi, void *workspace)
+{
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         ck_scale_c(M, N, c, ldc, beta);
+        if (epi != NULL) epi->fn(epi->ctx, 0, 0, M, N, c, ldc);
         return;
     }
     ck_gemm_blocking_t def;
@@ -157,6 +165,7 @@ void ck_sgemm_ex(const ck_gemm_kernel_t *k, const ck_gemm_blocking_t *b, int64_t
         for (int64_t pc = 0; pc < K; pc += kcb) {
             const int64_t kc = ck_min64(kcb, K - pc);
             const float beta_p = pc == 0 ? beta : 1.0f;
+            const ck_gemm_epilogue_t *epi_p = pc + kc >= K ? epi : NULL; /* last K block */
             bop->pack(bop->ctx, jc, nc, pc, kc, nr, bpack);
             for (int64_t ic = 0; ic < M; ic += b->mc) {
                 const int64_t mc = ck_min64(b->mc, M - ic);
@@ -169,6 +178,8 @@ void ck_sgemm_ex(const ck_gemm_kernel_t *k, const ck_gemm_blocking_t *b, int64_t
                         const int64_t m = ck_min64(mr, mc - ir);
                         ukernel((size_t)m, (size_t)n, (size_t)kc, apack + ir * kc, bp,
                                 cj + ir * ldc, (size_t)ldc, beta_p);
+                        if (epi_p != NULL)
+                            epi_p->fn(epi_p->ctx, ic + ir, jc + jr, m, n, cj + ir * ldc, ldc);
                     }
                 }
             }

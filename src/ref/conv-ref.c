@@ -3,7 +3,10 @@
  * definition in convkit.h, one output element at a time, accumulating in
  * fp32 in a fixed order (input channel, kernel row, kernel column).  The
  * padding mode maps each padded coordinate to its source (or to nothing).
+ * Forward ends with the fused epilogue: dst = act(sum + bias) + residual
+ * (ck_ref_activation; epilogue.h).
  */
+#include "epilogue.h"
 #include "kernels.h"
 
 /* Source row/column of padded coordinate `i` (oh*stride + k*dilation), or -1. */
@@ -13,8 +16,8 @@ static int64_t ck_src_coord(int64_t padded, int64_t pad_lo, int64_t size, uint32
 }
 
 static void ck_ref_conv_forward(const ck_conv_problem_t *p, const float *src,
-                                const float *weight, const float *bias, float *dst,
-                                int64_t begin, int64_t end)
+                                const float *weight, const float *bias, const float *residual,
+                                float *dst, int64_t begin, int64_t end)
 {
     const int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     for (int64_t item = begin; item < end; item++) {
@@ -37,7 +40,12 @@ static void ck_ref_conv_forward(const ck_conv_problem_t *p, const float *src,
                                    weight[ck_off(&p->weight, co, ci, kh, kw)];
                         }
                     }
-                dst[ck_off(&p->dst, n, co, oh, ow)] = acc;
+                /* the epilogue: activation, then the residual (read before the
+                 * store: residual may be dst) */
+                const int64_t o = ck_off(&p->dst, n, co, oh, ow);
+                acc = ck_ref_activation(acc, &p->epilogue);
+                if (residual != NULL) acc += residual[o];
+                dst[o] = acc;
             }
     }
 }

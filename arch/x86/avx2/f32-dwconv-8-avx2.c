@@ -11,10 +11,12 @@
  * floats as two ymm and deinterleave them, stride >= 3 gathers; partial
  * vectors use vmaskmovps loads and stores and masked gathers.  The kernel
  * logic is shared in src/conv-direct/dwconv.inc; this file supplies its
- * vector words.
+ * vector words.  Forward applies the fused epilogue (activation, residual)
+ * to each output vector before its store.
  */
 #include <immintrin.h>
 
+#include "f32-activation-avx2.h"
 #include "kernels.h"
 
 #define CKD_LANES 8
@@ -26,6 +28,13 @@ typedef __m256i ckd_vm; /* all-ones lanes where set */
 
 CKD_AI ckd_vf ckd_set1(float x) { return _mm256_set1_ps(x); }
 CKD_AI ckd_vf ckd_fmadd(ckd_vf a, ckd_vf b, ckd_vf c) { return _mm256_fmadd_ps(a, b, c); }
+CKD_AI ckd_vf ckd_add(ckd_vf a, ckd_vf b) { return _mm256_add_ps(a, b); }
+/* the forward epilogue's activation (SLEEF, f32-activation-avx2.h) */
+CKD_AI ckd_vf ckd_act(ckd_vf v, const ck_conv_epilogue_t *e) { return ck_act_f32x8(v, e); }
+CKD_AI ckd_vf ckd_act_minmax(ckd_vf v, const ck_conv_epilogue_t *e)
+{
+    return ck_act_minmax_f32x8(v, e);
+}
 CKD_AI ckd_vf ckd_loadu(const float *p) { return _mm256_loadu_ps(p); }
 CKD_AI ckd_vf ckd_loadu_mask(const float *p, ckd_vm m) { return _mm256_maskload_ps(p, m); }
 

@@ -1,0 +1,222 @@
+/* geometry.c - which problems the channel-blocked direct engine takes and
+ * how it lays out and blocks them (conv-blocked.h). */
+#include "conv-blocked/conv-blocked.h"
+
+/* Bytes of packed weights one pass over the input chunks may span: every
+ * tile of the rows reads them all, so they should stay in L1 (48 KiB here;
+ * 32 KiB measured up to 25% faster than 128 KiB on 7x7 and 14x14 3x3
+ * layers, the same on the others).  A 3x3 chunk of 4 x 16 output channels
+ * by 16 input channels is 36 KiB: one chunk per pass. */
+#define CK_CB_PASS_BYTES ((int64_t)32 * 1024)
+/* Bytes of a scratch block of partial sums (kept in L1/L2). */
+#define CK_CB_SCRATCH_BYTES ((int64_t)32 * 1024)
+
+static bool ck_cb_unit(const ck_tensor_t *t, int d)
+{
+    return t->strides[d] == 1 || t->dims[d] == 1;
+}
+
+ck_cb_src_kind_t ck_cb_src_kind(const ck_conv_problem_t *p, const ck_cb_layouts_t *lay)
+{
+    if (lay->src_block != 0) return CK_CB_SRC_BLOCKED;
+    if (ck_cb_unit(&p->src, 1)) return CK_CB_SRC_NHWC;
+    return CK_CB_SRC_REORDER;
+}
+
+bool ck_cb_supports(const ck_conv_problem_t *p, const ck_cb_layouts_t *lay)
+{
+    const bool dst_ok = lay->dst_block != 0 || ck_cb_unit(&p->dst, 1) || ck_cb_unit(&p->dst, 3);
+    return p->groups == 1 && p->padding_mode == CONVKIT_PADDING_ZEROS && dst_ok;
+}
+
+static int64_t ck_cb_div_up(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int64_t ck_cb_min(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Largest UR per NB (index NB - 1) that keeps the tile, NB weight vectors
+ * and one broadcast within the register file (the arch files' CKC_UR_NB*). */
+static const int64_t ck_cb_ur_max16[CK_CB_NB_MAX] = {28, 14, 9, 6};
+static const int64_t ck_cb_ur_max8[CK_CB_NB_MAX] = {12, 6, 4, 2};
+
+/* Cycles of one reduction step (one input channel and tap) of an NB x UR
+ * tile on a core with two FMA and two load ports and 4-cycle FMA latency:
+ * NB * UR FMAs, NB + UR loads, and each accumulator's chain. */
+static double ck_cb_step_cycles(int64_t nb, int64_t ur)
+{
+    double c = (double)(nb * ur) / 2.0;
+    if ((double)(nb + ur) / 2.0 > c) c = (double)(nb + ur) / 2.0;
+    return c < 4.0 ? 4.0 : c;
+}
+
+/* Cycles per reduction step of a whole output row of one output-channel
+ * group of nb vectors: interior tiles of `ur` (the last one narrower) and
+ * one-pixel edge tiles. */
+static double ck_cb_row_cycles(const ck_cb_geom_t *g, int64_t nb, int64_t ur)
+{
+    const int64_t width = g->ow_hi - g->ow_lo, edges = g->out_w - width;
+    double c = (double)edges * ck_cb_step_cycles(nb, 1);
+    if (width > 0) {
+        const int64_t full = width / ur, rest = width % ur;
+        c += (double)full * ck_cb_step_cycles(nb, ur);
+        if (rest > 0) c += ck_cb_step_cycles(nb, rest);
+    }
+    return c;
+}
+
+/* Register tile: the NB (and the UR that cuts the interior into equal
+ * tiles) with the fewest modelled cycles per output row over all the
+ * output-channel vectors. */
+static void ck_cb_choose_tile(ck_cb_geom_t *g)
+{
+    const int64_t *ur_max = g->lanes == 16 ? ck_cb_ur_max16 : ck_cb_ur_max8;
+    const int64_t width = g->ow_hi - g->ow_lo;
+    double best = 0.0;
+    const int64_t top = g->ocb < CK_CB_NB_MAX ? g->ocb : CK_CB_NB_MAX;
+    for (int64_t nb = top; nb >= 1; nb--) {
+        const int64_t um = ur_max[nb - 1];
+        const int64_t ur = width <= 0 ? 1 : ck_cb_div_up(width, ck_cb_div_up(width, um));
+        const int64_t groups = g->ocb / nb, rest = g->ocb % nb;
+        double c = (double)groups * ck_cb_row_cycles(g, nb, ur);
+        if (rest > 0) c += ck_cb_row_cycles(g, rest, ur < ur_max[rest - 1] ? ur : ur_max[rest - 1]);
+        if (nb == top || c < best * 0.98) { /* near-ties: more vectors, fewer loads */
+            best = c;
+            g->nb = nb;
+            g->ur = ur;
+        }
+    }
+    g->ocg = ck_cb_div_up(g->ocb, g->nb);
+}
+
+void ck_cb_geom_init(ck_cb_geom_t *g, const ck_conv_problem_t *p, const ck_cb_layouts_t *lay,
+                     int64_t lanes)
+{
+    const int64_t B = lanes;
+    *g = (ck_cb_geom_t){
+        .lanes = B, .batch = p->batch, .in_c = p->in_channels, .in_h = p->in_h,
+        .in_w = p->in_w, .out_c = p->out_channels, .out_h = p->out_h, .out_w = p->out_w,
+        .kh = p->kernel_h, .kw = p->kernel_w, .sh = p->stride_h, .sw = p->stride_w,
+        .dh = p->dilation_h, .dw = p->dilation_w, .pt = p->pad_top, .pl = p->pad_left,
+        .epilogue = p->epilogue,
+    };
+    const int64_t H = p->in_h, W = p->in_w;
+    const ck_cb_src_kind_t kind = ck_cb_src_kind(p, lay);
+    g->kc = kind == CK_CB_SRC_BLOCKED ? lay->src_block : ck_cb_min(B, p->in_channels);
+    g->icc = ck_cb_div_up(p->in_channels, g->kc);
+    if (kind == CK_CB_SRC_NHWC) { /* read in place */
+        g->s_cc = g->kc;
+        g->s_w = p->src.strides[3];
+        g->s_h = p->src.strides[2];
+        g->s_n = p->src.strides[0];
+    } else { /* the caller's blocked tensor, or ck_cb_reorder_src's tight copy */
+        g->s_w = g->kc;
+        g->s_h = W * g->kc;
+        g->s_cc = H * W * g->kc;
+        g->s_n = g->icc * g->s_cc;
+    }
+    const int64_t OH = p->out_h, OW = p->out_w, OC = p->out_channels;
+    if (lay->dst_block != 0) {
+        g->dst_kind = CK_CB_DST_CHUNKED;
+        g->kd = lay->dst_block;
+        g->dst_pad_lanes = true;
+        g->ocb = ck_cb_div_up(OC, g->kd) * (g->kd / B);
+        g->d_w = g->kd;
+        g->d_h = OW * g->kd;
+        g->d_cc = OH * OW * g->kd;
+        g->d_n = ck_cb_div_up(OC, g->kd) * g->d_cc;
+    } else if (ck_cb_unit(&p->dst, 1)) {
+        g->dst_kind = CK_CB_DST_CHUNKED;
+        g->kd = B;
+        g->ocb = ck_cb_div_up(OC, B);
+        g->d_cc = B;
+        g->d_w = p->dst.strides[3];
+        g->d_h = p->dst.strides[2];
+        g->d_n = p->dst.strides[0];
+    } else {
+        g->dst_kind = CK_CB_DST_PLANAR; /* ck_cb_dst_ok: unit stride along W */
+        g->ocb = ck_cb_div_up(OC, B);
+        g->d_c = p->dst.strides[1];
+        g->d_w = 1;
+        g->d_h = p->dst.strides[2];
+        g->d_n = p->dst.strides[0];
+    }
+    g->w_icc = g->kh * g->kw * g->kc * B;
+    g->w_ocb = g->icc * g->w_icc;
+
+    /* Interior columns: ow * sw - pl >= 0 and ow * sw - pl + (kw-1) * dw < W. */
+    int64_t lo = ck_cb_div_up(p->pad_left, p->stride_w);
+    const int64_t last = W - 1 + p->pad_left - (p->kernel_w - 1) * p->dilation_w;
+    int64_t hi = last < 0 ? 0 : last / p->stride_w + 1;
+    lo = ck_cb_min(lo, OW);
+    hi = ck_cb_min(hi, OW);
+    g->ow_lo = lo;
+    g->ow_hi = hi < lo ? lo : hi;
+
+    ck_cb_choose_tile(g);
+
+    /* Passes over the input chunks, and rows per item when there is more
+     * than one pass (the partial sums of the rows fit the scratch). */
+    const int64_t chunk_bytes = g->nb * B * g->kc * g->kh * g->kw * (int64_t)sizeof(float);
+    g->pass = chunk_bytes >= CK_CB_PASS_BYTES ? 1 : CK_CB_PASS_BYTES / chunk_bytes;
+    if (g->pass > g->icc) g->pass = g->icc;
+    g->rows = 1;
+    if (g->pass < g->icc) {
+        const int64_t row_bytes = OW * g->nb * B * (int64_t)sizeof(float);
+        g->rows = row_bytes >= CK_CB_SCRATCH_BYTES ? 1 : CK_CB_SCRATCH_BYTES / row_bytes;
+        if (g->rows > OH) g->rows = OH;
+        /* A row too wide for any scratch block: one pass, no partial sums. */
+        if (row_bytes > (int64_t)4 << 20) {
+            g->pass = g->icc;
+            g->rows = 1;
+        }
+    }
+}
+
+bool ck_cb_backward_data_problem(const ck_conv_problem_t *p, const ck_cb_layouts_t *lay,
+                                 ck_conv_problem_t *t, ck_cb_layouts_t *tlay,
+                                 int64_t *weight_offset)
+{
+    const int64_t span_h = p->dilation_h * (p->kernel_h - 1);
+    const int64_t span_w = p->dilation_w * (p->kernel_w - 1);
+    if (p->stride_h != 1 || p->stride_w != 1 || p->pad_top > span_h || p->pad_bottom > span_h ||
+        p->pad_left > span_w || p->pad_right > span_w)
+        return false;
+    *t = *p;
+    t->in_channels = p->out_channels;
+    t->in_h = p->out_h;
+    t->in_w = p->out_w;
+    t->out_channels = p->in_channels;
+    t->out_h = p->in_h;
+    t->out_w = p->in_w;
+    t->pad_top = span_h - p->pad_top;
+    t->pad_bottom = span_h - p->pad_bottom;
+    t->pad_left = span_w - p->pad_left;
+    t->pad_right = span_w - p->pad_right;
+    t->src = p->dst;
+    t->dst = p->src;
+    t->epilogue = (ck_conv_epilogue_t){CONVKIT_ACTIVATION_NONE, 0.0f, 0.0f};
+    /* weight'[ci][co][r][q] = weight[co][ci][kh-1-r][kw-1-q] */
+    const ck_tensor_t *w = &p->weight;
+    t->weight.dims[0] = w->dims[1];
+    t->weight.dims[1] = w->dims[0];
+    t->weight.dims[2] = w->dims[2];
+    t->weight.dims[3] = w->dims[3];
+    t->weight.strides[0] = w->strides[1];
+    t->weight.strides[1] = w->strides[0];
+    t->weight.strides[2] = -w->strides[2];
+    t->weight.strides[3] = -w->strides[3];
+    *weight_offset = (w->dims[2] - 1) * w->strides[2] + (w->dims[3] - 1) * w->strides[3];
+    tlay->src_block = lay->dst_block;
+    tlay->dst_block = lay->src_block;
+    return ck_cb_supports(t, tlay);
+}
+
+int64_t ck_cb_packed_weight_count(const ck_cb_geom_t *g)
+{
+    return g->ocb * g->w_ocb;
+}
