@@ -50,6 +50,22 @@ ISA_NEON = 4
 FORMAT_NCHW = 0
 FORMAT_NHWC = 1
 FORMAT_STRIDED = 2
+FORMAT_NCHW16C = 3  # channel-blocked nChw16c (convolution src/dst/residual only)
+FORMAT_NCHW8C = 4   # channel-blocked nChw8c
+
+# convkit_conv*_params_t.activation (CONVKIT_ACTIVATION_*), fused into forward
+ACTIVATION_NONE = 0
+ACTIVATION_RELU = 1
+ACTIVATION_CLAMP = 2
+ACTIVATION_SIGMOID = 3
+ACTIVATION_TANH = 4
+ACTIVATION_SILU = 5
+ACTIVATION_GELU_TANH = 6
+ACTIVATION_GELU_ERF = 7
+ACTIVATIONS = {"none": ACTIVATION_NONE, "relu": ACTIVATION_RELU, "clamp": ACTIVATION_CLAMP,
+               "sigmoid": ACTIVATION_SIGMOID, "tanh": ACTIVATION_TANH,
+               "silu": ACTIVATION_SILU, "gelu_tanh": ACTIVATION_GELU_TANH,
+               "gelu_erf": ACTIVATION_GELU_ERF}
 
 PADDING_ZEROS = 0
 PADDING_REFLECT = 1
@@ -90,6 +106,9 @@ class Conv2dParams(C.Structure):
         ("padding_mode", u32), ("flags", u32),
         ("src_layout", Layout), ("weight_layout", Layout), ("dst_layout", Layout),
         ("algorithm", u32), ("reserved32", u32), ("reserved", u64 * 3),
+        # added in 0.2 (a shorter struct_size reads them as 0)
+        ("activation", u32), ("activation_alpha", C.c_float), ("activation_beta", C.c_float),
+        ("reserved_tail", u32),
     ]
     _defaults_ = dict(batch=1, in_channels=1, in_height=1, in_width=1, out_channels=1,
                       kernel_h=1, kernel_w=1, stride_h=1, stride_w=1, dilation_h=1,
@@ -105,6 +124,8 @@ class Conv1dParams(C.Structure):
         ("padding_mode", u32), ("flags", u32),
         ("src_layout", Layout), ("weight_layout", Layout), ("dst_layout", Layout),
         ("algorithm", u32), ("reserved32", u32), ("reserved", u64 * 3),
+        ("activation", u32), ("activation_alpha", C.c_float), ("activation_beta", C.c_float),
+        ("reserved_tail", u32),
     ]
     _defaults_ = dict(batch=1, in_channels=1, in_length=1, out_channels=1, kernel=1,
                       stride=1, dilation=1, groups=1)
@@ -164,7 +185,7 @@ class PadParams(C.Structure):
 
 # sizeof() of each struct as the C compiler lays it out on LP64 targets
 # (checked at load time: a field added to the header but not here shows up).
-EXPECTED_SIZES = {Layout: 40, Conv2dParams: 304, Conv1dParams: 256, Pool2dParams: 264,
+EXPECTED_SIZES = {Layout: 40, Conv2dParams: 320, Conv1dParams: 272, Pool2dParams: 264,
                   Pool1dParams: 224, FoldParams: 232, PadParams: 192}
 
 
@@ -248,6 +269,8 @@ class Convkit:
         fn("convkit_conv2d_create", st, C.POINTER(Conv2dParams), C.POINTER(_PLAN))
         fn("convkit_conv1d_create", st, C.POINTER(Conv1dParams), C.POINTER(_PLAN))
         fn("convkit_conv_forward", st, _PLAN, _F, _F, _F, _F)
+        fn("convkit_conv_forward_residual", st, _PLAN, _F, _F, _F, _F, _F)
+        fn("convkit_conv_set_weights", st, _PLAN, _F)
         fn("convkit_conv_backward_data", st, _PLAN, _F, _F, _F)
         fn("convkit_conv_backward_weights", st, _PLAN, _F, _F, _F)
         fn("convkit_conv_backward_bias", st, _PLAN, _F, _F)
@@ -384,6 +407,17 @@ class ConvPlan(Plan):
     def forward(self, src, weight, bias, dst):
         self.ck.call("convkit_conv_forward", self.handle, _ptr(src), _ptr(weight), _ptr(bias),
                      _ptr(dst))
+
+    def forward_residual(self, src, weight, bias, residual, dst):
+        """dst = act(conv + bias) + residual; residual has dst's layout (strides) and
+        may be dst itself; None means no add."""
+        self.ck.call("convkit_conv_forward_residual", self.handle, _ptr(src), _ptr(weight),
+                     _ptr(bias), _ptr(residual), _ptr(dst))
+
+    def set_weights(self, weight):
+        """Packs weight (the plan's weight_layout) into the plan; forward then
+        accepts weight None."""
+        self.ck.call("convkit_conv_set_weights", self.handle, _ptr(weight))
 
     def backward_data(self, grad_dst, weight, grad_src):
         self.ck.call("convkit_conv_backward_data", self.handle, _ptr(grad_dst), _ptr(weight),
@@ -589,11 +623,12 @@ def _conv_params(ck, x_shape, w_shape, stride, padding, dilation, groups, paddin
 
 
 def _conv_plan(ck, x_shape, w_shape, stride, padding, dilation, groups, padding_mode, bias,
-               isa, src4, w4, dst4, kinds, algorithm=0):
+               isa, src4, w4, dst4, kinds, algorithm=0, epilogue=(ACTIVATION_NONE, 0.0, 0.0)):
     is1d = len(x_shape) == 3
     kw = _conv_params(ck, x_shape, w_shape, stride, padding, dilation, groups, padding_mode,
                       bias, is1d, isa)
     kw["algorithm"] = CONV_ALGORITHMS[algorithm] if isinstance(algorithm, str) else algorithm
+    kw["activation"], kw["activation_alpha"], kw["activation_beta"] = epilogue
     kw["src_layout"] = layout_of(src4, kinds.get("src"))
     kw["weight_layout"] = layout_of(w4, kinds.get("weight"))
     kw["dst_layout"] = layout_of(dst4, kinds.get("dst"))
@@ -622,21 +657,44 @@ def conv_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1):
             conv_out_size(x_shape[3], pl, pr, w_shape[3], sw, dw))
 
 
+def same_layout(view, base, values):
+    """A view of a fresh buffer shaped like base with view's offset and
+    strides (the residual operand must have dst's layout), holding values."""
+    rbase = np.full_like(base, np.nan)
+    off = view.ctypes.data - base.ctypes.data
+    r = np.ndarray(view.shape, dtype=view.dtype, buffer=rbase, offset=off,
+                   strides=view.strides)
+    r[...] = values
+    return r
+
+
 def conv_forward(ck, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
                  padding_mode="zeros", layouts=None, isa=0, rng=None,
-        algorithm=0):
+                 algorithm=0, activation="none", alpha=0.0, beta=0.0, residual=None,
+                 residual_in_place=False):
     """F.conv2d / F.conv1d (after F.pad in padding_mode).  x (N,C,H,W) or
     (N,C,L); padding an int, (ph, pw) or (top, bottom, left, right); for 1-D
     an int or (left, right).  layouts: {"dst": kind, "src"/"weight": kind}
-    (input kinds only decide NCHW/NHWC vs forced STRIDED reporting)."""
+    (input kinds only decide NCHW/NHWC vs forced STRIDED reporting).
+    activation: a name of ACTIVATIONS (or its value) fused into forward,
+    with alpha/beta for "clamp"; residual: values (output shape) added
+    after the activation, passed in a buffer laid out as dst, or in dst
+    itself with residual_in_place (convkit_conv_forward_residual)."""
     layouts = layouts or {}
     oshape = conv_output_shape(x.shape, w.shape, stride, padding, dilation)
     out = _out(oshape, layouts.get("dst"), rng)
+    act = ACTIVATIONS[activation] if isinstance(activation, str) else activation
     with _conv_plan(ck, x.shape, w.shape, stride, padding, dilation, groups, padding_mode,
                     bias is not None, isa, as4d(x), as4d(w), as4d(out[0]), layouts,
-                    algorithm) as p:
+                    algorithm, epilogue=(act, alpha, beta)) as p:
         b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
-        p.forward(x, w, b, out[0])
+        if residual is None:
+            p.forward(x, w, b, out[0])
+        elif residual_in_place:
+            out[0][...] = residual
+            p.forward_residual(x, w, b, out[0], out[0])
+        else:
+            p.forward_residual(x, w, b, same_layout(out[0], out[1], residual), out[0])
     return _gaps(out)
 
 

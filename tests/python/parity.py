@@ -6,6 +6,10 @@ operation and direction with Debian's torch 1.13 on --count random
 configurations each (default 1000):
 
   conv2d / conv1d      forward, backward_data, backward_weights, backward_bias
+  conv_epilogue        conv2d (3 in 4) or conv1d forward with a fused activation
+                       (each CONVKIT_ACTIVATION_*: F.relu, torch.clamp, torch.sigmoid,
+                       torch.tanh, F.silu, F.gelu(approximate="tanh"), F.gelu) and
+                       no residual, a residual buffer, or the residual in dst
   max_pool2d / 1d      forward (values and int64 indices), backward
   unfold, fold
   pad                  constant, reflect, replicate, circular
@@ -26,6 +30,11 @@ Comparison:
   conv, fold         |r - ref64| <= 4 * K * 2^-24 * sum|terms| per element,
                      K the number of terms summed into that element
                      (docs/semantics.md); exact on small-integer data
+  conv_epilogue      against torch's activation of the float64 conv, plus the
+                     residual: the conv bound times the activation's Lipschitz
+                     constant, plus the activation's documented accuracy
+                     (convkit.h: 2.5 ulp; GELU at x < 0 2^-23 |x|), plus the
+                     rounding of the residual add
   max-pool forward   values bit for bit (NaN matches NaN) and indices exactly
   max-pool backward  error bound as above (exact on integer grad_out)
   unfold, pad        bit for bit (NaN matches NaN)
@@ -228,14 +237,9 @@ def gen_conv(rng, is1d):
         return xs, ws, os_, cfg
 
 
-def check_conv(ck, rng, res, is1d):
-    op = "conv1d" if is1d else "conv2d"
-    xs, ws, ys, cfg = gen_conv(rng, is1d)
-    integer = rng.random() < 0.25
-    x = data(rng, xs, integer)
-    w = data(rng, ws, integer)
-    b = data(rng, (ws[0],), integer) if cfg["bias"] else None
-    gy = data(rng, ys, integer)
+def conv_call(rng, xs, cfg):
+    """Random operand layouts and algorithm for a conv config, and the
+    keyword arguments of the K.conv_* helpers: (kinds, algorithm, kw)."""
     kinds = pick_kinds(rng, ["src", "weight", "dst"])
     # depthwise with zero padding: either algorithm may be forced (DIRECT
     # needs src and dst both NCHW or both NHWC)
@@ -244,17 +248,29 @@ def check_conv(ck, rng, res, is1d):
         algorithm = pick(rng, ["auto", "gemm", "direct"])
         if algorithm == "direct":
             kinds["src"] = kinds["dst"] = pick(rng, ["nchw", "nhwc"])
+    pads = cfg["pads"]
+    padding = (pads[0], pads[1]) if len(xs) == 3 else (pads[2], pads[3], pads[0], pads[1])
+    kw = dict(stride=cfg["stride"], padding=padding, dilation=cfg["dilation"],
+              groups=cfg["groups"], padding_mode=cfg["mode"], layouts=kinds, rng=rng,
+              algorithm=algorithm)
+    return kinds, algorithm, kw
+
+
+def check_conv(ck, rng, res, is1d):
+    op = "conv1d" if is1d else "conv2d"
+    xs, ws, ys, cfg = gen_conv(rng, is1d)
+    integer = rng.random() < 0.25
+    x = data(rng, xs, integer)
+    w = data(rng, ws, integer)
+    b = data(rng, (ws[0],), integer) if cfg["bias"] else None
+    gy = data(rng, ys, integer)
+    kinds, algorithm, kw = conv_call(rng, xs, cfg)
     ref = R.conv_reference(x, w, b, gy, cfg)
     # conv layouts describe outputs as well (grad_src, grad_weight), so
     # their strides must be positive: no flips or broadcasts here.
     xi = K.input_view(x, kinds["src"], rng)
     wi = K.input_view(w, kinds["weight"], rng)
     gyi = K.input_view(gy, kinds["dst"], rng)
-    pads = cfg["pads"]
-    padding = (pads[0], pads[1]) if is1d else (pads[2], pads[3], pads[0], pads[1])
-    kw = dict(stride=cfg["stride"], padding=padding, dilation=cfg["dilation"],
-              groups=cfg["groups"], padding_mode=cfg["mode"], layouts=kinds, rng=rng,
-              algorithm=algorithm)
     desc = dict(x=xs, w=ws, **cfg, integer=integer, layouts=kinds, algorithm=algorithm)
 
     run_check(res, op + ".forward", desc, lambda: cmp_tol(
@@ -265,6 +281,46 @@ def check_conv(ck, rng, res, is1d):
         K.conv_backward_weights(ck, xi, gyi, ws, **kw), *ref["backward_weights"], integer))
     run_check(res, op + ".backward_bias", desc, lambda: cmp_tol(
         K.conv_backward_bias(ck, gyi, xs, ws, **kw), *ref["backward_bias"], integer))
+
+
+# Lipschitz constant of each activation: an error e in the convolution moves
+# the activation by at most LIP * e.
+ACT_LIP = {"none": 1.0, "relu": 1.0, "clamp": 1.0, "sigmoid": 0.25, "tanh": 1.0,
+           "silu": 1.1, "gelu_tanh": 1.13, "gelu_erf": 1.13}
+
+
+def check_conv_epilogue(ck, rng, res):
+    is1d = rng.random() < 0.25
+    xs, ws, ys, cfg = gen_conv(rng, is1d)
+    x = data(rng, xs, False)
+    w = data(rng, ws, False)
+    b = data(rng, (ws[0],), False) if cfg["bias"] else None
+    act = pick(rng, list(K.ACTIVATIONS))
+    alpha = beta = 0.0
+    if act == "clamp":  # relu6, or random float32 bounds alpha <= beta
+        alpha, beta = ((0.0, 6.0) if rng.random() < 0.5 else
+                       sorted(float(v) for v in rng.uniform(-2, 2, 2).astype(np.float32)))
+    rmode = pick(rng, ["none", "separate", "in place"])
+    r = data(rng, ys, False) if rmode != "none" else None
+    kinds, algorithm, kw = conv_call(rng, xs, cfg)
+    y64, tconv = R.conv_reference(x, w, b, np.zeros(ys, np.float32), cfg)["forward"]
+    fx = R.activation_reference(y64, act, alpha, beta)
+    r64 = np.zeros(ys) if r is None else r.astype(np.float64)
+    moved = ACT_LIP[act] * tconv
+    tol = moved
+    if act not in ("none", "relu", "clamp"):
+        tol = tol + 2.5 * 2.0 ** -23 * (np.abs(fx) + moved) + 2.0 ** -120
+    if act.startswith("gelu"):
+        tol = tol + np.where(y64 < 0, 2.0 ** -23 * (np.abs(y64) + tconv), 0.0)
+    tol = tol + 2.0 ** -24 * (np.abs(fx) + tol + np.abs(r64))
+    kw.update(activation=act, alpha=alpha, beta=beta, residual=r,
+              residual_in_place=rmode == "in place")
+    xi = K.input_view(x, kinds["src"], rng)
+    wi = K.input_view(w, kinds["weight"], rng)
+    desc = dict(x=xs, w=ws, **cfg, layouts=kinds, algorithm=algorithm, activation=act,
+                alpha=alpha, beta=beta, residual=rmode)
+    run_check(res, "conv_epilogue." + act, desc, lambda: cmp_tol(
+        K.conv_forward(ck, xi, wi, b, **kw), fx + r64, tol, False))
 
 
 # ---------------------------------------------------------------------------
@@ -449,6 +505,7 @@ def check_pad(ck, rng, res, mode):
 OPS = {
     "conv2d": lambda ck, rng, res: check_conv(ck, rng, res, False),
     "conv1d": lambda ck, rng, res: check_conv(ck, rng, res, True),
+    "conv_epilogue": check_conv_epilogue,
     "max_pool2d": lambda ck, rng, res: check_pool(ck, rng, res, False),
     "max_pool1d": lambda ck, rng, res: check_pool(ck, rng, res, True),
     "unfold": check_unfold,

@@ -92,6 +92,25 @@ def conv_reference(x, w, b, gy, cfg):
     return out
 
 
+# The activations fused into convolution forward (convkit.h
+# CONVKIT_ACTIVATION_*), as a PyTorch user writes them after F.conv2d.
+ACTIVATIONS = {
+    "none": lambda t, a, b: t,
+    "relu": lambda t, a, b: F.relu(t),
+    "clamp": lambda t, a, b: torch.clamp(t, a, b),
+    "sigmoid": lambda t, a, b: torch.sigmoid(t),
+    "tanh": lambda t, a, b: torch.tanh(t),
+    "silu": lambda t, a, b: F.silu(t),
+    "gelu_tanh": lambda t, a, b: F.gelu(t, approximate="tanh"),
+    "gelu_erf": lambda t, a, b: F.gelu(t),
+}
+
+
+def activation_reference(y, name, alpha=0.0, beta=0.0):
+    """torch's activation `name` on y in float64 (alpha, beta: clamp's bounds)."""
+    return ACTIVATIONS[name](t64(y), float(alpha), float(beta)).numpy()
+
+
 def conv_out_shape(x_shape, w_shape, cfg):
     """Output shape of F.pad + conv, or None if torch would reject it."""
     pads = cfg["pads"]

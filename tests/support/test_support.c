@@ -911,3 +911,17 @@ void tk_guarded_free(tk_guarded_t *g)
     g->map = NULL;
     g->data = NULL;
 }
+
+/* ---- describing a configuration in messages -------------------------------- */
+
+const char *tk_conv_cfg_str(const tk_conv_cfg_t *c, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "(n %lld cin %lld %lldx%lld cout %lld k %lldx%lld s %lld,%lld pad %lld,%lld,%lld,%lld "
+             "d %lld,%lld g %lld mode %u)",
+             (long long)c->n, (long long)c->cin, (long long)c->h, (long long)c->w,
+             (long long)c->cout, (long long)c->kh, (long long)c->kw, (long long)c->sh,
+             (long long)c->sw, (long long)c->pt, (long long)c->pb, (long long)c->pl,
+             (long long)c->pr, (long long)c->dh, (long long)c->dw, (long long)c->groups, c->mode);
+    return buf;
+}

@@ -234,4 +234,10 @@ void tk_pad_out_dims(const tk_pad_cfg_t *c, int64_t *oh, int64_t *ow);
 convkit_pad_params_t tk_pad_params(const tk_pad_cfg_t *c);
 void tk_ref_pad(const tk_pad_cfg_t *c, const tk_tensor_t *x, tk_ref_t *y);
 
+/* ---- describing a configuration in messages -------------------------------- */
+
+/* "(n 2 cin 19 5x7 cout 21 k 3x3 s 1,1 pad 1,1,1,1 d 1,1 g 1 mode 0)" into
+ * buf (len bytes); returns buf. */
+const char *tk_conv_cfg_str(const tk_conv_cfg_t *c, char *buf, size_t len);
+
 #endif /* CK_TEST_SUPPORT_H */
