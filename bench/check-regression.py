@@ -17,8 +17,9 @@ Modes (python3 standard library only):
       baseline * (1 - T), or when a baseline case or peer is missing from
       the run; 0 otherwise.  T defaults to the baseline's "tolerance".
       Only the baseline's (case, peer) pairs are checked: cases and peers
-      the run has beyond them (a peer added after the baseline was made)
-      are counted in a note, never a failure.
+      the run has beyond them (a peer added after the baseline was made,
+      e.g. the "onednn_any_vs_blocked" ratio of convkit's channel-blocked
+      forward) are counted in a note, never a failure.
       With several --current runs a ratio counts with its best value over
       the runs that have it: a regression must show in every run (the gate
       re-runs the cases that fail once, to tell noise from a regression).
@@ -54,6 +55,13 @@ DEFAULT_TOLERANCE = 0.40
 # A ratio is peer/convkit of medians; the summary stores both, so a ratio
 # that disagrees with them by more than this (relative) is a writer bug.
 RATIO_CONSISTENCY = 0.02
+# Ratios whose denominator is not convkit's NCHW case but another of its
+# configurations (a "peer_seconds" entry): key -> (numerator, denominator).
+# They read like the others (above 1 = convkit faster) and are gated alike.
+CROSS_RATIOS = {
+    # oneDNN on its preferred layouts / convkit on its channel-blocked layout
+    "onednn_any_vs_blocked": ("onednn_any", "convkit_blocked"),
+}
 
 
 class Invalid(Exception):
@@ -139,12 +147,15 @@ def validate_run(run, where="run"):
                     errs.append(f"{ctx}: {name}.{peer} must be a number > 0 or null, got {v!r}")
         if conv_s and peer_s and ratios:
             for peer, r in ratios.items():
-                s = peer_s.get(peer)
-                if is_number(r) and r > 0 and is_number(s) and s > 0:
-                    expect = s / conv_s
+                num, den = CROSS_RATIOS.get(peer, (peer, None))
+                s = peer_s.get(num)
+                base_s = conv_s if den is None else peer_s.get(den)
+                if all(is_number(v) and v > 0 for v in (r, s, base_s)):
+                    expect = s / base_s
                     if abs(r - expect) > RATIO_CONSISTENCY * max(r, expect):
-                        errs.append(f"{ctx}: ratios.{peer} = {r:.6g} but peer_seconds / "
-                                    f"convkit_seconds = {expect:.6g}")
+                        of = ("peer_seconds / convkit_seconds" if den is None else
+                              f"peer_seconds.{num} / peer_seconds.{den}")
+                        errs.append(f"{ctx}: ratios.{peer} = {r:.6g} but {of} = {expect:.6g}")
     return errs
 
 

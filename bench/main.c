@@ -472,7 +472,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < ckb_result_count(); i++) {
         const ckb_result_t *r = ckb_result_at(i);
         const char *peer = strrchr(r->name, '/');
-        if (r->error && peer != NULL && strcmp(peer + 1, CKB_PEER_CONVKIT) == 0)
+        if (r->error && peer != NULL &&
+            (strcmp(peer + 1, CKB_PEER_CONVKIT) == 0 ||
+             strcmp(peer + 1, CKB_PEER_CONVKIT_BLOCKED) == 0))
             convkit_errors++;
     }
     if (convkit_errors > 0) {

@@ -198,13 +198,58 @@ static void throughput(const problem_t *p, double sec, const ckb_machine_t *m, d
 
 /* ---- text tables ------------------------------------------------------- */
 
-enum { COL_LAYER, COL_SHAPE, COL_TIME, COL_RATE, COL_PEAK, COL_ONEDNN, COL_NCHW, COL_SCALAR,
-       COL_TORCH, COL_TORCH_NHWC, COL_CONVKIT_NHWC, NCOLS };
-/* The ratio columns, from COL_ONEDNN on, and their peers. */
-#define NRATIOS (NCOLS - COL_ONEDNN)
-static const char *const ratio_peers[NRATIOS] = {CKB_PEER_ONEDNN_ANY, CKB_PEER_ONEDNN_NCHW,
-                                                 CKB_PEER_SCALAR, CKB_PEER_TORCH,
-                                                 CKB_PEER_TORCH_NHWC, CKB_PEER_CONVKIT_NHWC};
+/* What a column shows of a problem: text, or a number from the median of
+ * `peer` - its time, its throughput, its fraction of the machine's limit -
+ * or the ratio of the medians peer / base. */
+typedef enum col_kind { KIND_TEXT, KIND_TIME, KIND_RATE, KIND_FRACTION, KIND_RATIO } col_kind_t;
+
+typedef struct col_def {
+    const char *header;     /* in the compute suites */
+    const char *header_mem; /* in the memory-bound ones (NULL: the same) */
+    col_kind_t kind;
+    const char *peer;
+    const char *base;    /* KIND_RATIO: the denominator */
+    const char *show_if; /* shown only in suites where this peer ran (NULL: always) */
+    const char *json;    /* KIND_RATIO with base != convkit: its key in the JSON "ratios" */
+} col_def_t;
+
+/* The first two columns are the text ones. */
+enum { COL_LAYER, COL_SHAPE };
+static const col_def_t cols[] = {
+    {"layer", NULL, KIND_TEXT, NULL, NULL, NULL, NULL},
+    {"shape", NULL, KIND_TEXT, NULL, NULL, NULL, NULL},
+    {"convkit ms", NULL, KIND_TIME, CKB_PEER_CONVKIT, NULL, NULL, NULL},
+    {"GFLOP/s", "GB/s", KIND_RATE, CKB_PEER_CONVKIT, NULL, NULL, NULL},
+    {"% peak", "% copy bw", KIND_FRACTION, CKB_PEER_CONVKIT, NULL, NULL, NULL},
+    {"x oneDNN", NULL, KIND_RATIO, CKB_PEER_ONEDNN_ANY, CKB_PEER_CONVKIT, NULL, NULL},
+    /* in the conv suites always (print_suite), elsewhere where it ran */
+    {"x oneDNN NCHW", NULL, KIND_RATIO, CKB_PEER_ONEDNN_NCHW, CKB_PEER_CONVKIT,
+     CKB_PEER_ONEDNN_NCHW, NULL},
+    {"x scalar", NULL, KIND_RATIO, CKB_PEER_SCALAR, CKB_PEER_CONVKIT, NULL, NULL},
+    {"x PyTorch", NULL, KIND_RATIO, CKB_PEER_TORCH, CKB_PEER_CONVKIT, CKB_PEER_TORCH, NULL},
+    {"x PyTorch NHWC", NULL, KIND_RATIO, CKB_PEER_TORCH_NHWC, CKB_PEER_CONVKIT,
+     CKB_PEER_TORCH_NHWC, NULL},
+    {"x convkit NHWC", NULL, KIND_RATIO, CKB_PEER_CONVKIT_NHWC, CKB_PEER_CONVKIT,
+     CKB_PEER_CONVKIT_NHWC, NULL},
+    /* convkit on its channel-blocked layout, against oneDNN on its own */
+    {"blocked ms", NULL, KIND_TIME, CKB_PEER_CONVKIT_BLOCKED, NULL, CKB_PEER_CONVKIT_BLOCKED,
+     NULL},
+    {"blocked GFLOP/s", "blocked GB/s", KIND_RATE, CKB_PEER_CONVKIT_BLOCKED, NULL,
+     CKB_PEER_CONVKIT_BLOCKED, NULL},
+    {"x oneDNN blk", NULL, KIND_RATIO, CKB_PEER_ONEDNN_ANY, CKB_PEER_CONVKIT_BLOCKED,
+     CKB_PEER_CONVKIT_BLOCKED, "onednn_any_vs_blocked"},
+};
+#define NCOLS ((int)(sizeof cols / sizeof cols[0]))
+
+/* convkit's own configurations that peers are measured against (a ratio's
+ * denominator): not themselves divided by convkit's time in the JSON. */
+static bool is_subject(const char *peer)
+{
+    for (int c = 0; c < NCOLS; c++)
+        if (cols[c].base != NULL && strcmp(cols[c].base, peer) == 0)
+            return true;
+    return false;
+}
 
 typedef struct table {
     char *(*cells)[NCOLS];
@@ -229,6 +274,29 @@ static char *fmt_num(double v, int kind)
     else
         snprintf(buf, sizeof buf, kind == 0 ? "%.4f" : "%.2g", v);
     return dup_s(buf);
+}
+
+/* The number column c shows for problem p (NAN when a peer is missing). */
+static double cell_value(problem_t *p, int c, bool compute, const ckb_machine_t *m)
+{
+    const col_def_t *d = &cols[c];
+    if (d->kind == KIND_TEXT)
+        return NAN;
+    const double sec = peer_median(p, d->peer);
+    double gflops, gbps, frac;
+    switch (d->kind) {
+    case KIND_TIME:
+        return sec * 1e3;
+    case KIND_RATE:
+    case KIND_FRACTION:
+        throughput(p, sec, m, &gflops, &gbps, &frac);
+        return d->kind == KIND_FRACTION ? frac * 100 : compute ? gflops : gbps;
+    case KIND_RATIO:
+        return sec / peer_median(p, d->base);
+    case KIND_TEXT:
+        break;
+    }
+    return NAN;
 }
 
 static void table_add(table_t *t, char *row[NCOLS])
@@ -267,7 +335,7 @@ static void table_print(FILE *out, const table_t *t, const bool show[NCOLS])
         for (int c = 0; c < NCOLS; c++) {
             if (!show[c])
                 continue;
-            const bool left = c == COL_LAYER || c == COL_SHAPE;
+            const bool left = cols[c].kind == KIND_TEXT;
             fprintf(out, left ? "%s%-*s" : "%s%*s", sep, w[c], t->cells[r][c]);
             sep = "  ";
         }
@@ -280,60 +348,66 @@ static void table_print(FILE *out, const table_t *t, const bool show[NCOLS])
     }
 }
 
+static bool has_peer(const problem_t *p, const char *name)
+{
+    for (int k = 0; k < p->npeers; k++)
+        if (strcmp(p->peers[k].name, name) == 0)
+            return true;
+    return false;
+}
+
 static void print_suite(FILE *out, const char *suite, int reps, const ckb_machine_t *m)
 {
     const ckb_suite_t *info = suite_info(suite);
     const bool compute = suite_is_compute(suite);
     const bool conv = strncmp(suite, "conv", 4) == 0;
-    double logsum[NRATIOS] = {0};
-    int logn[NRATIOS] = {0};
+    double logsum[NCOLS] = {0};
+    int logn[NCOLS] = {0};
     int problems = 0, errors = 0;
-    bool seen[NRATIOS] = {false};
+    bool seen[NCOLS] = {false}; /* a problem has the column's show_if peer */
+    bool nhwc = false, blocked = false;
+    bool avx512 = false; /* a problem's plan runs AVX-512 (the blocked format) */
 
     table_t t = {0};
-    char *hdr[NCOLS] = {dup_s("layer"), dup_s("shape"), dup_s("convkit ms"),
-                        dup_s(compute ? "GFLOP/s" : "GB/s"),
-                        dup_s(compute ? "% peak" : "% copy bw"), dup_s("x oneDNN"),
-                        dup_s("x oneDNN NCHW"), dup_s("x scalar"), dup_s("x PyTorch"),
-                        dup_s("x PyTorch NHWC"), dup_s("x convkit NHWC")};
-    table_add(&t, hdr);
+    char *row[NCOLS];
+    for (int c = 0; c < NCOLS; c++)
+        row[c] = dup_s(!compute && cols[c].header_mem != NULL ? cols[c].header_mem
+                                                              : cols[c].header);
+    table_add(&t, row);
     for (int i = 0; i < g_nproblems; i++) {
         problem_t *p = &g_problems[i];
         if (strcmp(p->suite, suite) != 0 || p->npeers == 0)
             continue;
         problems++;
-        double sec = peer_median(p, CKB_PEER_CONVKIT);
-        double gflops, gbps, frac;
-        throughput(p, sec, m, &gflops, &gbps, &frac);
-        char *row[NCOLS];
+        avx512 = avx512 || p->isa == CONVKIT_ISA_AVX512;
+        nhwc = nhwc || has_peer(p, CKB_PEER_CONVKIT_NHWC);
+        blocked = blocked || has_peer(p, CKB_PEER_CONVKIT_BLOCKED);
         row[COL_LAYER] = dup_s(p->problem);
         row[COL_SHAPE] = dup_s(p->shape);
-        row[COL_TIME] = fmt_num(sec * 1e3, 0);
-        row[COL_RATE] = fmt_num(compute ? gflops : gbps, 1);
-        row[COL_PEAK] = fmt_num(frac * 100, 1);
-        for (int k = 0; k < NRATIOS; k++) {
-            double ratio = peer_median(p, ratio_peers[k]) / sec;
-            row[COL_ONEDNN + k] = fmt_num(ratio, 2);
-            if (isfinite(ratio) && ratio > 0) {
-                logsum[k] += log(ratio);
-                logn[k]++;
+        for (int c = COL_SHAPE + 1; c < NCOLS; c++) {
+            const double v = cell_value(p, c, compute, m);
+            row[c] = fmt_num(v, cols[c].kind == KIND_TIME ? 0 : cols[c].kind == KIND_RATIO ? 2 : 1);
+            if (cols[c].kind == KIND_RATIO && isfinite(v) && v > 0) {
+                logsum[c] += log(v);
+                logn[c]++;
             }
+            seen[c] = seen[c] || (cols[c].show_if != NULL && has_peer(p, cols[c].show_if));
         }
         table_add(&t, row);
-        for (int k = 0; k < p->npeers; k++) {
+        for (int k = 0; k < p->npeers; k++)
             errors += p->peers[k].error != NULL;
-            for (int r = 0; r < NRATIOS; r++)
-                seen[r] = seen[r] || strcmp(p->peers[k].name, ratio_peers[r]) == 0;
-        }
     }
     if (problems == 0) {
         table_free(&t);
         return;
     }
-    char *geo[NCOLS] = {dup_s("geomean"), dup_s(""), dup_s(""), dup_s(""), dup_s("")};
-    for (int k = 0; k < NRATIOS; k++)
-        geo[COL_ONEDNN + k] = fmt_num(logn[k] > 0 ? exp(logsum[k] / logn[k]) : NAN, 2);
-    table_add(&t, geo);
+    for (int c = 0; c < NCOLS; c++) {
+        const double geo = logn[c] > 0 ? exp(logsum[c] / logn[c]) : NAN;
+        row[c] = c == COL_LAYER                ? dup_s("geomean")
+                 : cols[c].kind == KIND_RATIO ? fmt_num(geo, 2)
+                                              : dup_s("");
+    }
+    table_add(&t, row);
 
     fprintf(out, "\n%s", suite);
     if (info != NULL && info->description != NULL)
@@ -341,18 +415,21 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
     fprintf(out, "\n(%d problem%s; medians of %d repetition%s; x peer = peer time / convkit "
                  "time, above 1 = convkit faster)\n",
             problems, problems == 1 ? "" : "s", reps, reps == 1 ? "" : "s");
-    if (seen[COL_CONVKIT_NHWC - COL_ONEDNN])
+    bool show[NCOLS];
+    for (int c = 0; c < NCOLS; c++)
+        show[c] = cols[c].show_if == NULL || seen[c];
+    for (int c = 0; c < NCOLS; c++) /* x oneDNN NCHW: in every conv suite */
+        show[c] = show[c] || (conv && cols[c].kind == KIND_RATIO &&
+                              strcmp(cols[c].peer, CKB_PEER_ONEDNN_NCHW) == 0);
+    if (nhwc)
         fprintf(out, "(x convkit NHWC = convkit NHWC time / convkit NCHW time: at most 1 when NHWC "
                      "is as fast; x PyTorch NHWC = PyTorch channels-last time / convkit NCHW "
                      "time)\n");
-    bool show[NCOLS];
-    for (int c = 0; c < NCOLS; c++)
-        show[c] = true;
-    show[COL_NCHW] = conv || seen[COL_NCHW - COL_ONEDNN]; /* conv suites, and any that ran it */
-    /* the newer peers: only where they ran (PyTorch everywhere but gemm_ukernel, the NHWC
-     * peers in the pool suites) */
-    for (int c = COL_TORCH; c < NCOLS; c++)
-        show[c] = seen[c - COL_ONEDNN];
+    if (blocked)
+        fprintf(out, "(blocked = convkit on %s src/dst, weights packed at setup; NCHW when "
+                     "groups > 1.\n x oneDNN blk = oneDNN time (its preferred layouts) / blocked "
+                     "time)\n",
+                avx512 ? "nChw16c" : "nChw8c");
     table_print(out, &t, show);
     table_free(&t);
     if (errors > 0) {
@@ -456,15 +533,27 @@ static int write_json(const char *path, int reps, const ckb_machine_t *m)
             fprintf(f, pass == 0 ? ",\n   \"peer_seconds\": {" : ", \"ratios\": {");
             int pf = 1;
             for (int k = 0; k < p->npeers; k++) {
-                if (strcmp(p->peers[k].name, CKB_PEER_CONVKIT) == 0)
+                const char *name = p->peers[k].name;
+                if (strcmp(name, CKB_PEER_CONVKIT) == 0 || (pass == 1 && is_subject(name)))
                     continue;
-                double ps = peer_median(p, p->peers[k].name);
+                double ps = peer_median(p, name);
                 if (!isfinite(ps))
                     continue;
                 fprintf(f, "%s", pf ? "" : ", ");
-                json_str(f, p->peers[k].name);
+                json_str(f, name);
                 fprintf(f, ": ");
                 json_num(f, pass == 0 ? ps : ps / sec);
+                pf = 0;
+            }
+            /* the ratios against another subject, under their own key */
+            for (int c = 0; pass == 1 && c < NCOLS; c++) {
+                double r = cols[c].json != NULL ? cell_value(p, c, true, m) : NAN;
+                if (!isfinite(r))
+                    continue;
+                fprintf(f, "%s", pf ? "" : ", ");
+                json_str(f, cols[c].json);
+                fprintf(f, ": ");
+                json_num(f, r);
                 pf = 0;
             }
             fprintf(f, "}");

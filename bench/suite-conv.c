@@ -17,7 +17,20 @@
  *   scalar       a plan with params.isa = CONVKIT_ISA_SCALAR (opts->with_scalar)
  *   onednn_any   oneDNN choosing its layouts, weights reordered at setup
  *   onednn_nchw  oneDNN on nchw / oihw (goihw when grouped) tensors
- * (the oneDNN pair when built with oneDNN and opts->with_onednn), and
+ * (the oneDNN pair when built with oneDNN and opts->with_onednn),
+ *   convkit_blocked  (forward suites only) convkit at the process ISA cap on
+ *                its channel-blocked activations, the analogue of
+ *                onednn_any: src and dst in nChw16c (CONVKIT_FORMAT_NCHW16C)
+ *                when the plan's ISA is AVX-512, else nChw8c, weights packed
+ *                into the plan once at setup (convkit_conv_set_weights, not
+ *                timed; the timed forward passes weight NULL).  Grouped and
+ *                depthwise problems (groups > 1) run it on NCHW instead: the
+ *                direct depthwise kernels take NCHW-like or NHWC-like tensors
+ *                and a blocked one would go through reorders and the GEMM
+ *                path, so there it times convkit's fastest layout, NCHW
+ *                (the same configuration as the convkit case plus packed
+ *                weights),
+ * and
  *   torch        PyTorch 1.13 on NCHW tensors, no bias: at::convolution
  *                (forward; groups, so depthwise too), at::convolution_backward
  *                with output_mask {1,0,0} (backward-data) or {0,1,0}
@@ -48,7 +61,13 @@
 #endif
 
 typedef enum conv_dir { DIR_FWD, DIR_BWD_DATA, DIR_BWD_WEIGHTS } conv_dir_t;
-typedef enum conv_peer { PEER_CONVKIT, PEER_SCALAR, PEER_ONEDNN_ANY, PEER_ONEDNN_NCHW } conv_peer_t;
+typedef enum conv_peer {
+    PEER_CONVKIT,
+    PEER_CONVKIT_BLOCKED,
+    PEER_SCALAR,
+    PEER_ONEDNN_ANY,
+    PEER_ONEDNN_NCHW
+} conv_peer_t;
 
 typedef struct conv_case {
     ckb_item_t item; /* first: the shim's user pointer is the item */
@@ -64,6 +83,18 @@ typedef struct conv_case {
 } conv_case_t;
 
 /* ---- case lifecycle -------------------------------------------------------------- */
+
+/* Floats of a conv activation (n, c, h, w) in `layout`: N * ceil(C/B) * H *
+ * W * B in a channel-blocked format, else N * C * H * W (the suites use
+ * dense layouts only). */
+static int64_t activation_floats(const convkit_layout_t *layout, int64_t n, int64_t c, int64_t h,
+                                 int64_t w)
+{
+    const int64_t b = layout->format == CONVKIT_FORMAT_NCHW16C ? 16
+                      : layout->format == CONVKIT_FORMAT_NCHW8C ? 8
+                                                                 : 1;
+    return n * ((c + b - 1) / b) * b * h * w;
+}
 
 static int conv_setup(ckb_item_t *it, char *err, size_t n)
 {
@@ -81,13 +112,21 @@ static int conv_setup(ckb_item_t *it, char *err, size_t n)
     }
     int64_t od[4];
     convkit_plan_output_dims(c->plan, od);
-    c->src = ckb_random_floats(p->batch * p->in_channels * p->in_height * p->in_width, 1);
+    c->src = ckb_random_floats(
+        activation_floats(&p->src_layout, p->batch, p->in_channels, p->in_height, p->in_width), 1);
     c->weight = ckb_random_floats(
         p->out_channels * (p->in_channels / p->groups) * p->kernel_h * p->kernel_w, 2);
-    c->dst = ckb_random_floats(od[0] * od[1] * od[2] * od[3], 3);
+    c->dst = ckb_random_floats(activation_floats(&p->dst_layout, od[0], od[1], od[2], od[3]), 3);
     if (c->src == NULL || c->weight == NULL || c->dst == NULL) {
         snprintf(err, n, "out of memory for the conv tensors");
         return -1;
+    }
+    if (c->peer == PEER_CONVKIT_BLOCKED) { /* weights packed once, as oneDNN reorders them */
+        st = convkit_conv_set_weights(c->plan, c->weight);
+        if (st != CONVKIT_SUCCESS) {
+            snprintf(err, n, "convkit_conv_set_weights: %s", convkit_last_error());
+            return -1;
+        }
     }
     return 0;
 }
@@ -126,8 +165,9 @@ static int conv_run(ckb_item_t *it)
 #endif
     convkit_status_t st = CONVKIT_SUCCESS;
     switch (c->dir) {
-    case DIR_FWD:
-        st = convkit_conv_forward(c->plan, c->src, c->weight, NULL, c->dst);
+    case DIR_FWD: /* the blocked case uses the weights packed at setup */
+        st = convkit_conv_forward(c->plan, c->src,
+                                  c->peer == PEER_CONVKIT_BLOCKED ? NULL : c->weight, NULL, c->dst);
         break;
     case DIR_BWD_DATA:
         st = convkit_conv_backward_data(c->plan, c->dst, c->weight, c->src);
@@ -362,6 +402,22 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
             ckb_register_case(def->name, problem, CKB_PEER_CONVKIT, ckb_item_case_fn, &c->item, flops,
                               bytes, opts, 0);
             registered++;
+
+            if (def->dir == DIR_FWD) {
+                convkit_conv2d_params_t pb = p;
+                if (s.g == 1) { /* groups > 1: NCHW, see the top of the file */
+                    const uint32_t fmt = isa == CONVKIT_ISA_AVX512 ? CONVKIT_FORMAT_NCHW16C
+                                                                   : CONVKIT_FORMAT_NCHW8C;
+                    pb.src_layout.format = fmt;
+                    pb.dst_layout.format = fmt;
+                }
+                c = new_case(DIR_FWD, PEER_CONVKIT_BLOCKED, &pb, (size_t)bytes);
+                if (c == NULL)
+                    goto oom;
+                ckb_register_case(def->name, problem, CKB_PEER_CONVKIT_BLOCKED, ckb_item_case_fn,
+                                  &c->item, flops, bytes, opts, 0);
+                registered++;
+            }
 
             if (opts->with_scalar) {
                 convkit_conv2d_params_t ps = p;

@@ -12,6 +12,10 @@
  *   torch_nhwc   PyTorch on channels-last tensors (pool suites)
  *   convkit_nhwc convkit at the ISA cap on NHWC tensors (pool suites): its
  *                ratio says how NHWC compares with NCHW
+ *   convkit_blocked  convkit at the ISA cap on its channel-blocked layout
+ *                (nChw16c / nChw8c) with weights packed at setup (conv forward
+ *                suites; suite-conv.c): compared with onednn_any, not with
+ *                convkit (report.h)
  * Case names are "<suite>/<problem>/<peer>", e.g.
  *   "conv_fwd/resnet_50:res2a_branch2b/mb1/onednn_nchw"
  * so the report can pair every peer with the convkit case of the same
@@ -32,6 +36,7 @@
 #define CKB_PEER_TORCH "torch"
 #define CKB_PEER_TORCH_NHWC "torch_nhwc"
 #define CKB_PEER_CONVKIT_NHWC "convkit_nhwc"
+#define CKB_PEER_CONVKIT_BLOCKED "convkit_blocked"
 
 typedef struct ckb_options {
     const char *shapes_dir; /* benchdnn folder, or NULL: built-in ResNet-50 lists */

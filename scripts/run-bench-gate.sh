@@ -11,9 +11,10 @@
 #
 # A ratio is peer time / convkit time, against oneDNN with its preferred
 # layouts, oneDNN on NCHW and convkit's own scalar reference (and PyTorch,
-# PyTorch channels-last and convkit on NHWC once a refreshed baseline holds
-# them: only the (case, peer) pairs of the baseline are checked, and peers
-# the run has beyond them are ignored).  A ratio fails
+# PyTorch channels-last, convkit on NHWC and onednn_any_vs_blocked - oneDNN's
+# layouts against convkit's channel-blocked one - once a refreshed baseline
+# holds them: only the (case, peer) pairs of the baseline are checked, and
+# peers the run has beyond them are ignored).  A ratio fails
 # when it drops more than the baseline's tolerance below its baseline value,
 # or is missing.  Cases that fail are run once more (same options, only
 # those cases) and a ratio counts with the better of its two values, so the
