@@ -39,5 +39,6 @@ CKC_AI ckc_vf ckc_load_mask(const float *p, ckc_vm m) { return _mm256_maskload_p
 CKC_AI void ckc_store_mask(float *p, ckc_vf v, ckc_vm m) { _mm256_maskstore_ps(p, m, v); }
 CKC_AI ckc_vf ckc_keep(ckc_vf v, ckc_vm m) { return _mm256_and_ps(v, _mm256_castsi256_ps(m)); }
 CKC_AI ckc_vf ckc_act(ckc_vf v, const ck_conv_epilogue_t *e) { return ck_act_f32x8(v, e); }
+CKC_AI ckc_vf ckc_act_minmax(ckc_vf v, const ck_conv_epilogue_t *e) { return ck_act_minmax_f32x8(v, e); }
 
 #include "conv-blocked/cbconv.inc"

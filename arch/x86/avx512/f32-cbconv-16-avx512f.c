@@ -37,5 +37,6 @@ CKC_AI ckc_vf ckc_load_mask(const float *p, ckc_vm m) { return _mm512_maskz_load
 CKC_AI void ckc_store_mask(float *p, ckc_vf v, ckc_vm m) { _mm512_mask_storeu_ps(p, m, v); }
 CKC_AI ckc_vf ckc_keep(ckc_vf v, ckc_vm m) { return _mm512_maskz_mov_ps(m, v); }
 CKC_AI ckc_vf ckc_act(ckc_vf v, const ck_conv_epilogue_t *e) { return ck_act_f32x16(v, e); }
+CKC_AI ckc_vf ckc_act_minmax(ckc_vf v, const ck_conv_epilogue_t *e) { return ck_act_minmax_f32x16(v, e); }
 
 #include "conv-blocked/cbconv.inc"
