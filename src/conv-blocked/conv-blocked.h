@@ -157,9 +157,10 @@ CK_INTERNAL convkit_status_t ck_cb_forward(const ck_cb_engine_t *e, const ck_con
                                            const float *bias, const float *residual,
                                            float *dst);
 
-/* ---- arch kernels: items = batch * ocg * out_h, item = (n * ocg + og) *
- * out_h + oh: the output row oh of image n for output-channel vectors
- * [og * nb, og * nb + nb).  src is read as the geometry says, weights are
+/* ---- arch kernels: items = ocg * batch * nrb (nrb = ceil(out_h / rows)),
+ * item = (og * batch + n) * nrb + rb: the output rows [rb * rows, ..) of
+ * image n for output-channel vectors [og * nb, og * nb + nb) (images inner,
+ * so consecutive items reuse one group's weights).  src is read as the geometry says, weights are
  * packed, bias may be NULL (else out_c floats), residual may be NULL or
  * dst.  scratch holds ck_cb_scratch_floats(g) floats (unused, may be NULL,
  * when one pass covers every chunk). ------------------------------------ */

@@ -45,14 +45,21 @@ static const int64_t ck_cb_ur_max16[CK_CB_NB_MAX] = {28, 14, 9, 6};
 static const int64_t ck_cb_ur_max8[CK_CB_NB_MAX] = {12, 6, 4, 2};
 
 /* Cycles of one reduction step (one input channel and tap) of an NB x UR
- * tile on a core with two FMA and two load ports and 4-cycle FMA latency:
- * NB * UR FMAs, NB + UR loads, and each accumulator's chain. */
+ * tile: NB * UR FMAs on two ports, NB + UR loads counted at one per cycle
+ * (fitted: at two per cycle the model preferred 4 x 4 + 4 x 3 tiles on
+ * 7-wide rows, which measured 25% slower than one 3 x 7 tile), and each
+ * accumulator's 4-cycle FMA chain. */
 static double ck_cb_step_cycles(int64_t nb, int64_t ur)
 {
     double c = (double)(nb * ur) / 2.0;
-    if ((double)(nb + ur) / 2.0 > c) c = (double)(nb + ur) / 2.0;
+    if ((double)(nb + ur) > c) c = (double)(nb + ur);
     return c < 4.0 ? 4.0 : c;
 }
+
+/* A fixed cost per tile, in step cycles (fitted on this machine: starting
+ * a tile, and its loads and stores of partial sums, make fewer and wider
+ * tiles faster than the step cycles alone say). */
+#define CK_CB_TILE_COST 6.0
 
 /* Cycles per reduction step of a whole output row of one output-channel
  * group of nb vectors: interior tiles of `ur` (the last one narrower) and
@@ -60,11 +67,11 @@ static double ck_cb_step_cycles(int64_t nb, int64_t ur)
 static double ck_cb_row_cycles(const ck_cb_geom_t *g, int64_t nb, int64_t ur)
 {
     const int64_t width = g->ow_hi - g->ow_lo, edges = g->out_w - width;
-    double c = (double)edges * ck_cb_step_cycles(nb, 1);
+    double c = (double)edges * (ck_cb_step_cycles(nb, 1) + CK_CB_TILE_COST);
     if (width > 0) {
         const int64_t full = width / ur, rest = width % ur;
-        c += (double)full * ck_cb_step_cycles(nb, ur);
-        if (rest > 0) c += ck_cb_step_cycles(nb, rest);
+        c += (double)full * (ck_cb_step_cycles(nb, ur) + CK_CB_TILE_COST);
+        if (rest > 0) c += ck_cb_step_cycles(nb, rest) + CK_CB_TILE_COST;
     }
     return c;
 }
