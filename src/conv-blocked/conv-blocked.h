@@ -38,6 +38,10 @@ typedef struct ck_cb_geom {
     int64_t lanes; /* B */
     int64_t batch, in_c, in_h, in_w, out_c, out_h, out_w;
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+    /* A reordered src of a 1x1 unpadded problem keeps only the pixels the
+     * convolution reads (every sub_h-th row, sub_w-th column); in_h, in_w
+     * and sh, sw then describe that copy (stride 1).  1 otherwise. */
+    int64_t sub_h, sub_w;
     /* src as the kernel reads it: kc channels per chunk, icc chunks;
      * float strides of image, chunk, row and pixel. */
     int64_t kc, icc;
@@ -116,8 +120,9 @@ CK_INTERNAL void ck_cb_pack_weights(const ck_cb_geom_t *g, const ck_conv_problem
                                     const float *weight, float *packed);
 
 /* Copies src (NCHW-like, any strides) into the chunked layout the geometry
- * reads (kc = g->kc, tight strides); items batch * icc * in_h, item =
- * (n * icc + cc) * in_h + h, one input row of one chunk. */
+ * reads (kc = g->kc, tight strides; only every sub_h-th row and sub_w-th
+ * column); items batch * icc * g->in_h, item = (n * icc + cc) * in_h + h,
+ * one row of the copy in one chunk. */
 CK_INTERNAL void ck_cb_reorder_src(const ck_cb_geom_t *g, const ck_conv_problem_t *p,
                                    const float *src, float *chunked, int64_t begin, int64_t end);
 

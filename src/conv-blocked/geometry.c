@@ -111,7 +111,17 @@ void ck_cb_geom_init(ck_cb_geom_t *g, const ck_conv_problem_t *p, const ck_cb_la
         .dh = p->dilation_h, .dw = p->dilation_w, .pt = p->pad_top, .pl = p->pad_left,
         .epilogue = p->epilogue,
     };
-    const int64_t H = p->in_h, W = p->in_w;
+    g->sub_h = g->sub_w = 1;
+    if (ck_cb_src_kind(p, lay) == CK_CB_SRC_REORDER && p->kernel_h == 1 && p->kernel_w == 1 &&
+        p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0 &&
+        (p->stride_h > 1 || p->stride_w > 1)) {
+        g->sub_h = p->stride_h;
+        g->sub_w = p->stride_w;
+        g->in_h = p->out_h;
+        g->in_w = p->out_w;
+        g->sh = g->sw = 1;
+    }
+    const int64_t H = g->in_h, W = g->in_w;
     const ck_cb_src_kind_t kind = ck_cb_src_kind(p, lay);
     g->kc = kind == CK_CB_SRC_BLOCKED ? lay->src_block : ck_cb_min(B, p->in_channels);
     g->icc = ck_cb_div_up(p->in_channels, g->kc);
@@ -156,9 +166,9 @@ void ck_cb_geom_init(ck_cb_geom_t *g, const ck_conv_problem_t *p, const ck_cb_la
     g->w_ocb = g->icc * g->w_icc;
 
     /* Interior columns: ow * sw - pl >= 0 and ow * sw - pl + (kw-1) * dw < W. */
-    int64_t lo = ck_cb_div_up(p->pad_left, p->stride_w);
-    const int64_t last = W - 1 + p->pad_left - (p->kernel_w - 1) * p->dilation_w;
-    int64_t hi = last < 0 ? 0 : last / p->stride_w + 1;
+    int64_t lo = ck_cb_div_up(g->pl, g->sw);
+    const int64_t last = W - 1 + g->pl - (g->kw - 1) * g->dw;
+    int64_t hi = last < 0 ? 0 : last / g->sw + 1;
     lo = ck_cb_min(lo, OW);
     hi = ck_cb_min(hi, OW);
     g->ow_lo = lo;

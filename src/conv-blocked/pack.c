@@ -18,22 +18,24 @@ static void ck_cb_pack_range(void *ctx, int64_t begin, int64_t end)
     const float *weight = c->weight;
     const int64_t B = g->lanes, kc = g->kc;
     const int64_t *ws = c->p->weight.strides;
-    float *out = c->packed + begin * g->w_ocb;
     for (int64_t ob = begin; ob < end; ob++) {
+        float *blk = c->packed + ob * g->w_ocb;
         const int64_t lanes = g->out_c - ob * B < B ? g->out_c - ob * B : B;
-        for (int64_t cc = 0; cc < g->icc; cc++)
+        if (lanes < B || g->icc * kc != g->in_c) /* tails: zeros first */
+            for (int64_t k = 0; k < g->w_ocb; k++) blk[k] = 0.0f;
+        /* Input channel and tap in the source's (ci, r, q) order, so each of
+         * the block's output channels is read as one forward stream (OIHW),
+         * and every packed line of B lanes is written whole at once. */
+        for (int64_t ci = 0; ci < g->in_c; ci++) {
+            float *o = blk + (ci / kc) * g->w_icc + (ci % kc) * B;
+            const float *wi = weight + ob * B * ws[0] + ci * ws[1];
             for (int64_t r = 0; r < g->kh; r++)
-                for (int64_t q = 0; q < g->kw; q++)
-                    for (int64_t i = 0; i < kc; i++, out += B) {
-                        const int64_t ci = cc * kc + i;
-                        int64_t l = 0;
-                        if (ci < g->in_c && lanes > 0) {
-                            const float *w =
-                                weight + ob * B * ws[0] + ci * ws[1] + r * ws[2] + q * ws[3];
-                            for (; l < lanes; l++) out[l] = w[l * ws[0]];
-                        }
-                        for (; l < B; l++) out[l] = 0.0f;
-                    }
+                for (int64_t q = 0; q < g->kw; q++) {
+                    float *line = o + (r * g->kw + q) * kc * B;
+                    const float *w = wi + r * ws[2] + q * ws[3];
+                    for (int64_t l = 0; l < lanes; l++) line[l] = w[l * ws[0]];
+                }
+        }
     }
 }
 
@@ -60,8 +62,9 @@ void ck_cb_reorder_src(const ck_cb_geom_t *g, const ck_conv_problem_t *p, const 
                         for (int64_t w = 0; w < W; w++) row[w * kc + i] = 0.0f;
                         continue;
                     }
-                    const float *in = src + n * ss[0] + ci * ss[1] + h * ss[2];
-                    for (int64_t w = 0; w < W; w++) row[w * kc + i] = in[w * ss[3]];
+                    const float *in = src + n * ss[0] + ci * ss[1] + h * g->sub_h * ss[2];
+                    const int64_t step = g->sub_w * ss[3];
+                    for (int64_t w = 0; w < W; w++) row[w * kc + i] = in[w * step];
                 }
             }
         }
