@@ -62,6 +62,7 @@ typedef struct ck_cb_geom {
     int64_t ur;       /* pixels per interior tile */
     int64_t rows;     /* output rows per item */
     int64_t pass;     /* input chunks per pass (weights reused over the rows) */
+    bool group_outer; /* items: output-channel group outside images (see below) */
     int64_t ow_lo, ow_hi; /* interior columns: every kernel column inside the input */
     ck_conv_epilogue_t epilogue;
 } ck_cb_geom_t;
@@ -163,9 +164,11 @@ CK_INTERNAL convkit_status_t ck_cb_forward(const ck_cb_engine_t *e, const ck_con
                                            float *dst);
 
 /* ---- arch kernels: items = ocg * batch * nrb (nrb = ceil(out_h / rows)),
- * item = (og * batch + n) * nrb + rb: the output rows [rb * rows, ..) of
- * image n for output-channel vectors [og * nb, og * nb + nb) (images inner,
- * so consecutive items reuse one group's weights).  src is read as the geometry says, weights are
+ * item = (og * batch + n) * nrb + rb if group_outer, else
+ * (n * ocg + og) * nrb + rb: the output rows [rb * rows, ..) of image n for
+ * output-channel vectors [og * nb, og * nb + nb).  group_outer streams the
+ * input once per group and the weights once; otherwise the weights once
+ * per image and the input once.  src is read as the geometry says, weights are
  * packed, bias may be NULL (else out_c floats), residual may be NULL or
  * dst.  scratch holds ck_cb_scratch_floats(g) floats (unused, may be NULL,
  * when one pass covers every chunk). ------------------------------------ */

@@ -100,6 +100,16 @@ static void ck_cb_choose_tile(ck_cb_geom_t *g)
     g->ocg = ck_cb_div_up(g->ocb, g->nb);
 }
 
+/* The item order that streams fewer bytes from memory: each group's
+ * weights once and the whole input once per group, or all the weights
+ * once per image and each image's input once. */
+static bool ck_cb_group_outer(const ck_cb_geom_t *g)
+{
+    const double src = (double)g->batch * (double)g->icc * (double)(g->in_h * g->in_w * g->kc);
+    const double w = (double)g->ocb * (double)g->w_ocb;
+    return (double)g->ocg * src + w <= (double)g->batch * w + src;
+}
+
 void ck_cb_geom_init(ck_cb_geom_t *g, const ck_conv_problem_t *p, const ck_cb_layouts_t *lay,
                      int64_t lanes)
 {
@@ -175,6 +185,7 @@ void ck_cb_geom_init(ck_cb_geom_t *g, const ck_conv_problem_t *p, const ck_cb_la
     g->ow_hi = hi < lo ? lo : hi;
 
     ck_cb_choose_tile(g);
+    g->group_outer = ck_cb_group_outer(g);
 
     /* Passes over the input chunks, and rows per item when there is more
      * than one pass (the partial sums of the rows fit the scratch). */
