@@ -265,9 +265,11 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
  *       for groups == 1 and zero padding, direct when src or dst is
  *       blocked, when src and dst are NHWC-like, or when the kernel is
  *       larger than 1x1 or strided (an im2col GEMM would copy kH*kW values
- *       per input element); GEMM otherwise (a 1x1 stride-1 NCHW convolution
- *       is a plain matrix product), and for grouped problems and other
- *       padding modes.  At the scalar ISA: the GEMM path.
+ *       per input element) and batch * H_out * W_out >= 128 (below that,
+ *       packing the weights on every call costs as much as the
+ *       convolution); GEMM otherwise (a 1x1 stride-1 NCHW convolution is a
+ *       plain matrix product), and for grouped problems and other padding
+ *       modes.  At the scalar ISA: the GEMM path.
  * Both algorithms give results within the documented error bound; they
  * may differ from each other in the last bits (different summation
  * order).  At the scalar ISA the direct algorithm is the reference loop. */

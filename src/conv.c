@@ -118,18 +118,28 @@ static void ck_conv_plan_release(convkit_plan_t *plan)
     free(cp->weights);
 }
 
+/* Below this many output pixels (batch * H_out * W_out) AUTO keeps an
+ * NCHW problem on GEMM: the engine packs the weights and reorders src on
+ * every call, which costs about as much as the convolution itself on the
+ * 7x7 ResNet-50 layers at minibatch 1 (49 pixels: 57 against GEMM's 76
+ * GFLOP/s), while at 196 pixels the engine already wins (122 against 103). */
+#define CK_CONV_NCHW_DIRECT_MIN_PIXELS 128
+
 /* Whether AUTO takes the channel-blocked direct engine for a groups == 1,
  * zero-padding problem (convkit.h): a blocked src or dst (every other path
  * would reorder them), NHWC-like src and dst (read and written in place),
- * or a kernel an im2col GEMM would copy the input for (larger than 1x1, or
- * strided).  A 1x1 stride-1 NCHW problem is a plain matrix product: GEMM. */
+ * or, with enough output pixels, a kernel an im2col GEMM would copy the
+ * input for (larger than 1x1, or strided).  A 1x1 stride-1 NCHW problem is
+ * a plain matrix product: GEMM. */
 static bool ck_conv_prefers_blocked(const ck_conv_problem_t *p, const ck_cb_layouts_t *blocked)
 {
     if (blocked->src_block != 0 || blocked->dst_block != 0) return true;
     const bool nhwc = (p->src.strides[1] == 1 || p->in_channels == 1) &&
                       (p->dst.strides[1] == 1 || p->out_channels == 1);
     if (nhwc) return true;
-    return p->kernel_h * p->kernel_w > 1 || p->stride_h > 1 || p->stride_w > 1;
+    const bool im2col = p->kernel_h * p->kernel_w > 1 || p->stride_h > 1 || p->stride_w > 1;
+    return im2col &&
+           ck_mul_sat(p->batch, p->out_h * p->out_w) >= CK_CONV_NCHW_DIRECT_MIN_PIXELS;
 }
 
 /* Validates a conv2d parameter set (conv1d arrives here as H = 1) and

@@ -515,8 +515,9 @@ static impl_t expected_impl(const prob_t *p, lk_t src, lk_t dst, uint32_t alg)
                        (unit_c(dst, p->dd) || unit_w(dst, p->dd));
     if (alg == DIRECT) return !takes ? IMPL_ERROR : avx ? IMPL_ENGINE : IMPL_REF;
     if (!avx || !takes) return IMPL_GEMM;
-    if (blocked || (unit_c(src, p->sd) && unit_c(dst, p->dd)) || c->kh * c->kw > 1 ||
-        c->sh > 1 || c->sw > 1)
+    if (blocked || (unit_c(src, p->sd) && unit_c(dst, p->dd))) return IMPL_ENGINE;
+    /* NCHW-like: only with at least 128 output pixels (convkit.h) */
+    if ((c->kh * c->kw > 1 || c->sh > 1 || c->sw > 1) && p->dd[0] * p->dd[2] * p->dd[3] >= 128)
         return IMPL_ENGINE;
     return IMPL_GEMM;
 }
