@@ -157,8 +157,9 @@ CK_INTERNAL convkit_status_t ck_cb_engine_set_weights(ck_cb_engine_t *e,
                                                       const float *weight);
 CK_INTERNAL bool ck_cb_engine_has_weights(const ck_cb_engine_t *e);
 /* dst = act(conv + bias) + residual.  weight NULL: the set_weights copy
- * (the caller has checked there is one). */
-CK_INTERNAL convkit_status_t ck_cb_forward(const ck_cb_engine_t *e, const ck_conv_problem_t *p,
+ * (the caller has checked there is one).  Not for two threads at once on
+ * one engine: the per-call buffers are the engine's. */
+CK_INTERNAL convkit_status_t ck_cb_forward(ck_cb_engine_t *e, const ck_conv_problem_t *p,
                                            const float *src, const float *weight,
                                            const float *bias, const float *residual,
                                            float *dst);

@@ -18,7 +18,21 @@ struct ck_cb_engine {
     uint32_t isa;
     const char *name;
     float *packed; /* convkit_conv_set_weights' copy, or NULL */
+    /* Buffers of the forward calls, allocated by the first call that needs
+     * them and kept (their sizes are fixed by the plan; a plan never runs
+     * on two threads at once): weights packed per call, the blocked copy
+     * of an NCHW src. */
+    float *call_packed, *call_src;
 };
+
+/* *slot, allocated on first use with `count` floats (64-byte aligned);
+ * NULL when that fails. */
+static float *ck_cb_buffer(float **slot, int64_t count)
+{
+    if (*slot == NULL)
+        *slot = aligned_alloc(64, ((size_t)count * sizeof(float) + 63) / 64 * 64);
+    return *slot;
+}
 
 bool ck_cb_isa_ok(uint32_t isa)
 {
@@ -70,6 +84,8 @@ void ck_cb_engine_destroy(ck_cb_engine_t *e)
 {
     if (e == NULL) return;
     free(e->packed);
+    free(e->call_packed);
+    free(e->call_src);
     free(e);
 }
 
@@ -91,15 +107,10 @@ const ck_cb_geom_t *ck_cb_engine_geom(const ck_cb_engine_t *e)
 convkit_status_t ck_cb_engine_set_weights(ck_cb_engine_t *e, const ck_conv_problem_t *p,
                                           const float *weight)
 {
-    if (e->packed == NULL) {
-        e->packed = aligned_alloc(64, ((size_t)ck_cb_packed_weight_count(&e->g) * sizeof(float) +
-                                       63) / 64 * 64);
-        if (e->packed == NULL)
-            return ck_fail(CONVKIT_ERROR_OUT_OF_MEMORY,
-                           "convkit_conv_set_weights: cannot allocate %lld floats of packed "
-                           "weights",
-                           CK_LL(ck_cb_packed_weight_count(&e->g)));
-    }
+    if (ck_cb_buffer(&e->packed, ck_cb_packed_weight_count(&e->g)) == NULL)
+        return ck_fail(CONVKIT_ERROR_OUT_OF_MEMORY,
+                       "convkit_conv_set_weights: cannot allocate %lld floats of packed weights",
+                       CK_LL(ck_cb_packed_weight_count(&e->g)));
     ck_cb_pack_weights(&e->g, p, weight, e->packed);
     return CONVKIT_SUCCESS;
 }
@@ -139,36 +150,28 @@ static void ck_cb_forward_range(void *ctx, int64_t begin, int64_t end)
                  c->residual, c->dst, scratch, begin, end);
 }
 
-static float *ck_cb_alloc_floats(int64_t count)
-{
-    return aligned_alloc(64, ((size_t)count * sizeof(float) + 63) / 64 * 64);
-}
-
-convkit_status_t ck_cb_forward(const ck_cb_engine_t *e, const ck_conv_problem_t *p,
-                               const float *src, const float *weight, const float *bias,
-                               const float *residual, float *dst)
+convkit_status_t ck_cb_forward(ck_cb_engine_t *e, const ck_conv_problem_t *p, const float *src,
+                               const float *weight, const float *bias, const float *residual,
+                               float *dst)
 {
     const ck_cb_geom_t *g = &e->g;
     ck_cb_call_t c = {e, p, src, e->packed, bias, residual, dst, NULL, false};
-    float *packed_tmp = NULL;
     if (weight != NULL) {
-        packed_tmp = ck_cb_alloc_floats(ck_cb_packed_weight_count(g));
-        if (packed_tmp == NULL)
+        float *packed = ck_cb_buffer(&e->call_packed, ck_cb_packed_weight_count(g));
+        if (packed == NULL)
             return ck_fail(CONVKIT_ERROR_OUT_OF_MEMORY,
                            "convkit_conv_forward: cannot allocate %lld floats of packed weights",
                            CK_LL(ck_cb_packed_weight_count(g)));
-        ck_cb_pack_weights(g, p, weight, packed_tmp);
-        c.packed = packed_tmp;
+        ck_cb_pack_weights(g, p, weight, packed);
+        c.packed = packed;
     }
     if (e->src_kind == CK_CB_SRC_REORDER && g->batch > 0) {
-        c.chunked = ck_cb_alloc_floats(g->batch * g->s_n);
-        if (c.chunked == NULL) {
-            free(packed_tmp);
+        c.chunked = ck_cb_buffer(&e->call_src, g->batch * g->s_n);
+        if (c.chunked == NULL)
             return ck_fail(CONVKIT_ERROR_OUT_OF_MEMORY,
                            "convkit_conv_forward: cannot allocate %lld floats for the "
                            "channel-blocked copy of src",
                            CK_LL(g->batch * g->s_n));
-        }
         ck_parallel_for(g->batch * g->icc * g->in_h, g->kc * g->in_w, ck_cb_reorder_range, &c);
     }
     const int64_t nrb = (g->out_h + g->rows - 1) / g->rows;
@@ -176,8 +179,6 @@ convkit_status_t ck_cb_forward(const ck_cb_engine_t *e, const ck_conv_problem_t 
     const int64_t cost = ck_mul_sat(ck_mul_sat(g->rows * g->out_w, g->nb * g->lanes),
                                     ck_mul_sat(g->in_c, g->kh * g->kw));
     ck_parallel_for(items, cost, ck_cb_forward_range, &c);
-    free(c.chunked);
-    free(packed_tmp);
     if (c.scratch_failed)
         return ck_fail(CONVKIT_ERROR_OUT_OF_MEMORY,
                        "convkit_conv_forward: cannot allocate the per-thread scratch of %lld "
