@@ -23,13 +23,12 @@
  *                onednn_any: src and dst in nChw16c (CONVKIT_FORMAT_NCHW16C)
  *                when the plan's ISA is AVX-512, else nChw8c, weights packed
  *                into the plan once at setup (convkit_conv_set_weights, not
- *                timed; the timed forward passes weight NULL).  Grouped and
- *                depthwise problems (groups > 1) run it on NCHW instead: the
- *                direct depthwise kernels take NCHW-like or NHWC-like tensors
- *                and a blocked one would go through reorders and the GEMM
- *                path, so there it times convkit's fastest layout, NCHW
- *                (the same configuration as the convkit case plus packed
- *                weights),
+ *                timed; the timed forward passes weight NULL).  Depthwise
+ *                problems with multiplier 1 run it on the same blocked
+ *                layouts (the chunked depthwise kernels read them in
+ *                place).  Other grouped problems (groups > 1) run it on NCHW
+ *                instead, convkit's fastest layout for them (the same
+ *                configuration as the convkit case plus packed weights),
  * and
  *   torch        PyTorch 1.13 on NCHW tensors, no bias: at::convolution
  *                (forward; groups, so depthwise too), at::convolution_backward
@@ -405,7 +404,8 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
 
             if (def->dir == DIR_FWD) {
                 convkit_conv2d_params_t pb = p;
-                if (s.g == 1) { /* groups > 1: NCHW, see the top of the file */
+                /* grouped, not depthwise with multiplier 1: NCHW (top of the file) */
+                if (s.g == 1 || (s.g == s.ic && s.oc == s.ic)) {
                     const uint32_t fmt = isa == CONVKIT_ISA_AVX512 ? CONVKIT_FORMAT_NCHW16C
                                                                    : CONVKIT_FORMAT_NCHW8C;
                     pb.src_layout.format = fmt;

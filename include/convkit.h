@@ -250,13 +250,22 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
  *         GEMM path's kernels.  At the scalar ISA: the reference loop.
  *       - or depthwise (groups == in_channels, any channel multiplier
  *         out_channels / groups), with src and dst both unit stride along W
- *         (NCHW-like) or both unit stride along C (NHWC-like), not blocked;
- *         other strides, the weight layout, kernel size, stride, dilation
- *         and padding are free ("direct-dw-16", "direct-dw-8").  Forward,
- *         backward-data and backward-weights run direct, except
- *         backward-data of an NCHW-like problem with stride > 1 and
- *         backward-weights of an NHWC-like one, which run the GEMM path's
- *         kernels of the same ISA, as does backward-bias.
+ *         (NCHW-like) or both unit stride along C (NHWC-like), or with a
+ *         blocked src or dst (then groups > 1) whose other operand is
+ *         blocked or NCHW-like (with multiplier 1 also NHWC-like, and
+ *         kH*kW <= 64); other strides, the weight
+ *         layout, kernel size, stride, dilation and padding are free
+ *         ("direct-dw-16", "direct-dw-8").  Forward, backward-data and
+ *         backward-weights run direct, except backward-data of an
+ *         NCHW-like problem with stride > 1 and backward-weights of an
+ *         NHWC-like one, which run the GEMM path's kernels of the same
+ *         ISA, as does backward-bias.  With multiplier 1 and kH*kW <= 64,
+ *         blocked and NHWC-like src and dst are read and written in place
+ *         by the forward (one vector of 16 (8) channels per pixel; an
+ *         AVX-512 plan on nChw8c data runs the AVX2 kernel,
+ *         "direct-dw-8"); other blocked operands, and every blocked
+ *         operand of the backward directions, go through dense NCHW
+ *         copies.
  *       Any other problem fails with CONVKIT_ERROR_INVALID_ARGUMENT naming
  *       `algorithm`.
  *   CONVKIT_CONV_ALGORITHM_AUTO (0, the default)  at AVX2 or AVX-512:

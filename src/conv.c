@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "conv-blocked/conv-blocked.h"
+#include "conv-direct/conv-direct.h"
 #include "kernels.h"
 
 typedef struct ck_conv_plan {
@@ -22,6 +23,10 @@ typedef struct ck_conv_plan {
     ck_cb_engine_t *engine_bwd;
     ck_conv_problem_t bwd_problem;
     int64_t bwd_weight_offset;
+    /* Depthwise forward on blocked or NHWC-like src and dst (multiplier
+     * 1): the chunked kernel and its geometry, or NULL. */
+    ck_dwc_forward_fn dwc_fn;
+    ck_dwc_geom_t dwc;
     /* convkit_conv_set_weights without an engine: a dense OIHW copy and
      * the problem that reads it. */
     float *weights;
@@ -263,10 +268,21 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
      * engine for groups == 1 when asked for or when a blocked layout is
      * involved (ck_conv_prefers_blocked); GEMM for everything else. */
     const ck_conv_kernels_t *k = NULL;
-    const bool depthwise_ok = ck_conv_direct_supports(&pr) && !blocked.src_block &&
-                              !blocked.dst_block;
-    if (p->algorithm != CONVKIT_CONV_ALGORITHM_GEMM && depthwise_ok)
+    ck_dwc_forward_fn dwc_fn = NULL;
+    ck_dwc_geom_t dwc;
+    const bool any_blocked = blocked.src_block != 0 || blocked.dst_block != 0;
+    /* Depthwise: blocked operands appear in pr as dense NCHW, so the NCHW
+     * kernels take them through dense copies; the chunked kernel (blocked
+     * or NHWC-like src and dst, multiplier 1) takes them in place.  (A
+     * blocked groups == 1 problem with one input channel stays the
+     * engine's.) */
+    if (p->algorithm != CONVKIT_CONV_ALGORITHM_GEMM && (!any_blocked || pr.groups > 1) &&
+        (ck_conv_direct_supports(&pr) ||
+         (any_blocked && ck_dwc_takes(&pr, blocked.src_block, blocked.dst_block)))) {
         k = ck_select_conv_direct(isa);
+        if (any_blocked || ck_dw_forward_layout(&pr) == CK_DW_NHWC)
+            dwc_fn = ck_dwc_init(&dwc, &pr, blocked.src_block, blocked.dst_block, isa);
+    }
     ck_cb_engine_t *engine = NULL;
     if (k == NULL && p->algorithm != CONVKIT_CONV_ALGORITHM_GEMM && ck_cb_isa_ok(isa) &&
         ck_cb_supports(&pr, &blocked) &&
@@ -284,14 +300,17 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
                 "algorithm = CONVKIT_CONV_ALGORITHM_DIRECT needs padding_mode "
                 "CONVKIT_PADDING_ZEROS (here %u) and either groups == 1 or a depthwise problem "
                 "(groups == in_channels, here %lld and %lld) with src and dst both unit stride "
-                "along W or both along C (then kernel_h * kernel_w <= 64) and not blocked",
+                "along W, both along C (then kernel_h * kernel_w <= 64), or blocked",
                 pr.padding_mode, CK_LL(pr.groups), CK_LL(pr.in_channels));
     }
     if (k == NULL) k = ck_select_conv(isa);
+    /* an AVX-512 plan on nChw8c data runs the 8-lane chunked kernel */
+    const bool dwc8 = dwc_fn != NULL && dwc.lanes == 8 && k->isa == CONVKIT_ISA_AVX512;
     ck_conv_plan_t *plan = ck_plan_alloc(
         sizeof *plan, CK_OP_CONV, is_1d ? "conv1d" : "conv2d",
-        engine != NULL ? ck_cb_engine_name(engine) : k->name,
-        engine != NULL ? ck_cb_engine_isa(engine) : k->isa, dst_dims);
+        engine != NULL ? ck_cb_engine_name(engine) : dwc8 ? "direct-dw-8" : k->name,
+        engine != NULL ? ck_cb_engine_isa(engine) : dwc8 ? CONVKIT_ISA_AVX2 : k->isa,
+        dst_dims);
     if (plan == NULL) {
         ck_cb_engine_destroy(engine);
         return CONVKIT_ERROR_OUT_OF_MEMORY;
@@ -300,6 +319,8 @@ static convkit_status_t ck_conv_create(const convkit_conv2d_params_t *p, bool is
     plan->problem = pr;
     plan->blocked = blocked;
     plan->engine = engine;
+    plan->dwc_fn = dwc_fn;
+    if (dwc_fn != NULL) plan->dwc = dwc;
     ck_cb_layouts_t bwd_layouts;
     if (engine != NULL && ck_cb_backward_data_problem(&pr, &blocked, &plan->bwd_problem,
                                                       &bwd_layouts, &plan->bwd_weight_offset)) {
@@ -388,6 +409,21 @@ static void ck_conv_forward_range(void *ctx, int64_t begin, int64_t end)
     const ck_conv_call_t *c = ctx;
     c->plan->kernels->forward(&c->plan->problem, c->a, c->b, c->c, c->residual, c->out, begin,
                               end);
+}
+
+/* The chunked depthwise forward: its kernel and geometry, with the weight
+ * strides of the call (the caller's, or set_weights' dense copy). */
+typedef struct ck_dwc_call {
+    ck_dwc_forward_fn fn;
+    ck_dwc_geom_t g;
+    const float *src, *weight, *bias, *residual;
+    float *dst;
+} ck_dwc_call_t;
+
+static void ck_dwc_forward_range(void *ctx, int64_t begin, int64_t end)
+{
+    const ck_dwc_call_t *c = ctx;
+    c->fn(&c->g, c->src, c->weight, c->bias, c->residual, c->dst, begin, end);
 }
 
 static void ck_conv_backward_data_range(void *ctx, int64_t begin, int64_t end)
@@ -546,6 +582,18 @@ convkit_status_t convkit_conv_forward_residual(convkit_plan_t *plan, const float
     ck_conv_plan_t with_weights;
     const ck_conv_plan_t *run = ck_conv_stored_weights(cp, &weight, &with_weights);
     const ck_conv_problem_t *pr = &cp->problem;
+    if (cp->dwc_fn != NULL) {
+        ck_dwc_call_t c = {cp->dwc_fn, cp->dwc, src, weight, bias, residual, dst};
+        const ck_tensor_t *wt = &run->problem.weight;
+        c.g.w_c = wt->strides[0];
+        c.g.w_r = wt->strides[2];
+        c.g.w_s = wt->strides[3];
+        ck_parallel_for(pr->batch * c.g.chunks,
+                        ck_mul_sat(cp->dst_plane, cp->reduce_forward * c.g.lanes),
+                        ck_dwc_forward_range, &c);
+        ck_clear_error();
+        return CONVKIT_SUCCESS;
+    }
     float *ts = NULL, *tr = NULL, *td = NULL, *out = dst;
     CK_TRY(ck_conv_dense_in(&src, &pr->src, cp->blocked.src_block, &ts, "src"));
     convkit_status_t st = ck_conv_dense_in(&residual, &pr->dst, cp->blocked.dst_block, &tr,

@@ -171,4 +171,66 @@ CK_DW_DECLARE(16__avx512f)
 CK_DW_DECLARE(8__avx2)
 #endif
 
+/* ---- depthwise forward on channel-chunked data (chunked.c, dwconv-chunked.inc)
+ *
+ * Multiplier 1 (out_channels == groups == in_channels), zero padding,
+ * kh * kw <= CK_DW_MAX_TAPS, src and dst each either in a blocked format
+ * (nChw16c / nChw8c) whose block is a multiple of the kernel's lanes L, or
+ * with unit stride along C (NHWC-like).  Every run of L channels starting
+ * at a multiple of L is then contiguous in memory (a "chunk"): one vector
+ * holds one pixel's chunk, an output vector is the sum over its valid taps
+ * of an input vector times that tap's weight vector, and padding costs
+ * only the skipped taps (no masks).  Channel c of an operand lies at
+ *   n * s_n + (c / block) * s_cb + c % block + h * s_h + w * s_w
+ * (an NHWC-like operand has block = CK_DWC_UNBLOCKED, s_cb = 0). */
+#define CK_DWC_UNBLOCKED INT64_MAX
+
+typedef struct ck_dwc_operand {
+    int64_t block;
+    int64_t s_n, s_cb, s_h, s_w;
+} ck_dwc_operand_t;
+
+typedef struct ck_dwc_geom {
+    int64_t lanes; /* L: 16 (AVX-512F) or 8 (AVX2) */
+    int64_t batch, channels, in_h, in_w, out_h, out_w;
+    int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+    ck_dwc_operand_t src, dst; /* the residual has dst's layout */
+    int64_t w_c, w_r, w_s;     /* weight strides: channel (dim 0), kernel row, column */
+    /* Items per image: chunks covering dst's channels, with a blocked dst
+     * its padding lanes too (written 0; a chunk may hold only those). */
+    int64_t chunks;
+    bool dst_zero_pad; /* dst blocked: lanes past `channels` are written 0 */
+    int64_t ow_lo, ow_hi; /* interior columns: every kernel column inside the input */
+    ck_conv_epilogue_t epilogue;
+} ck_dwc_geom_t;
+
+/* items: batch * chunks, item = n * chunks + k: the output plane of image
+ * n for channels [k * L, k * L + L).  weight as g's strides say, bias NULL
+ * or `channels` floats, residual NULL or dst's layout (may be dst). */
+typedef void (*ck_dwc_forward_fn)(const ck_dwc_geom_t *g, const float *src,
+                                  const float *weight, const float *bias,
+                                  const float *residual, float *dst, int64_t begin,
+                                  int64_t end);
+
+/* Whether the chunked kernels take the problem at any ISA that has them
+ * (src_block, dst_block as for ck_dwc_init). */
+CK_INTERNAL bool ck_dwc_takes(const ck_conv_problem_t *p, int64_t src_block, int64_t dst_block);
+
+/* Fills g and returns the kernel when the chunked kernels take the problem
+ * at the plan ISA `isa`; src_block / dst_block: 0 (the tensor's own
+ * strides) or the blocked format's block (the tensor's strides are then
+ * ignored).  NULL otherwise. */
+CK_INTERNAL ck_dwc_forward_fn ck_dwc_init(ck_dwc_geom_t *g, const ck_conv_problem_t *p,
+                                          int64_t src_block, int64_t dst_block, uint32_t isa);
+
+#define CK_DWC_DECLARE(suffix)                                                                 \
+    CK_INTERNAL void ck_f32_dwconv_chunked_forward_##suffix(                                  \
+        const ck_dwc_geom_t *g, const float *src, const float *weight, const float *bias,     \
+        const float *residual, float *dst, int64_t begin, int64_t end);
+
+#if defined(__x86_64__) || defined(_M_X64)
+CK_DWC_DECLARE(16__avx512f)
+CK_DWC_DECLARE(8__avx2)
+#endif
+
 #endif /* CONVKIT_CONV_DIRECT_H */

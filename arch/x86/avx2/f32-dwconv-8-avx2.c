@@ -13,6 +13,11 @@
  * logic is shared in src/conv-direct/dwconv.inc; this file supplies its
  * vector words.  Forward applies the fused epilogue (activation, residual)
  * to each output vector before its store.
+ *
+ * Also the chunked forward (ck_f32_dwconv_chunked_forward_8__avx2,
+ * src/conv-direct/dwconv-chunked.inc: blocked or NHWC-like data,
+ * multiplier 1): 4 ymm = 4 output pixels of one 8-channel chunk, the 9
+ * weight vectors of a 3x3 kernel in registers.
  */
 #include <immintrin.h>
 
@@ -81,3 +86,4 @@ CKD_AI ckd_vf ckd_shift2(ckd_vf a, ckd_vf b)
 }
 
 #include "conv-direct/dwconv.inc"
+#include "conv-direct/dwconv-chunked.inc"

@@ -13,6 +13,11 @@
  * is shared in src/conv-direct/dwconv.inc; this file supplies its vector
  * words.  Forward applies the fused epilogue (activation, residual) to
  * each output vector before its store.
+ *
+ * Also the chunked forward (ck_f32_dwconv_chunked_forward_16__avx512f,
+ * src/conv-direct/dwconv-chunked.inc: blocked or NHWC-like data,
+ * multiplier 1): 8 zmm = 8 output pixels of one 16-channel chunk, the 9
+ * weight vectors of a 3x3 kernel in registers.
  */
 #include <immintrin.h>
 
@@ -74,3 +79,4 @@ CKD_AI ckd_vf ckd_shift2(ckd_vf a, ckd_vf b)
 }
 
 #include "conv-direct/dwconv.inc"
+#include "conv-direct/dwconv-chunked.inc"
