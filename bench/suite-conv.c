@@ -23,7 +23,9 @@
  *                onednn_any: src and dst in nChw16c (CONVKIT_FORMAT_NCHW16C)
  *                when the plan's ISA is AVX-512, else nChw8c, weights packed
  *                into the plan once at setup (convkit_conv_set_weights, not
- *                timed; the timed forward passes weight NULL).  Depthwise
+ *                timed; the timed forward passes weight NULL).  A first
+ *                layer (C_in < 8, an image) keeps its src NCHW, as oneDNN's
+ *                own choice of layouts does for it.  Depthwise
  *                problems with multiplier 1 run it on the same blocked
  *                layouts (the chunked depthwise kernels read them in
  *                place).  Other grouped problems (groups > 1) run it on NCHW
@@ -54,6 +56,10 @@
 #include "convkit.h"
 #include "report.h"
 #include "suite-common.h"
+
+/* C_in below this: a first layer, whose src (the image) stays NCHW in the
+ * convkit_blocked case. */
+#define CONV_FIRST_LAYER_C 8
 
 #ifdef CONVKIT_BENCH_HAVE_ONEDNN
 #include "peer-onednn.h"
@@ -408,7 +414,8 @@ static int register_conv(const ckb_options_t *opts, const conv_suite_def_t *def)
                 if (s.g == 1 || (s.g == s.ic && s.oc == s.ic)) {
                     const uint32_t fmt = isa == CONVKIT_ISA_AVX512 ? CONVKIT_FORMAT_NCHW16C
                                                                    : CONVKIT_FORMAT_NCHW8C;
-                    pb.src_layout.format = fmt;
+                    /* a first layer's src stays NCHW (the image) */
+                    if (s.ic >= CONV_FIRST_LAYER_C || s.g > 1) pb.src_layout.format = fmt;
                     pb.dst_layout.format = fmt;
                 }
                 c = new_case(DIR_FWD, PEER_CONVKIT_BLOCKED, &pb, (size_t)bytes);

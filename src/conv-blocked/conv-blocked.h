@@ -12,6 +12,9 @@
  * input channels of a pixel next to each other, in chunks of kc:
  *   - src in a blocked format (nChw16c / nChw8c): read in place, kc = its block;
  *   - src NHWC-like (unit channel stride): read in place, kc = B;
+ *   - any other src with at most 3 channels (a first layer): read in
+ *     place, kc = 1 (each channel a chunk, its plane stride the chunk
+ *     stride);
  *   - any other src (NCHW): reordered per call into a blocked copy.
  * Output channels are written B at a time: blocked dst and NHWC-like dst
  * directly (vector stores), any other dst (NCHW) through a small transpose.
@@ -73,6 +76,9 @@ typedef enum ck_cb_src_kind {
     CK_CB_SRC_BLOCKED = 0,
     CK_CB_SRC_NHWC = 1,
     CK_CB_SRC_REORDER = 2,
+    /* any other src read in place as chunks of one channel (kc = 1): the
+     * tiles broadcast each input value where it is, so no copy is made */
+    CK_CB_SRC_PLANAR = 3,
 } ck_cb_src_kind_t;
 
 /* Describes one conv operand's public layout to the engine. */
