@@ -239,8 +239,9 @@ CONVKIT_API convkit_status_t convkit_plan_output_dims(const convkit_plan_t *plan
  *       - groups == 1 ("direct-16" on AVX-512, "direct-8" on AVX2): the
  *         forward runs register tiles of 16 (8) output channels by up to 28
  *         (12) output pixels over channel-blocked data.  A blocked or
- *         NHWC-like src (unit channel stride) is read in place, any other
- *         src is copied into a blocked buffer per call; blocked and
+ *         NHWC-like src (unit channel stride) is read in place, as is any
+ *         src of at most 3 channels (a first layer); any other src is
+ *         copied into a blocked buffer per call; blocked and
  *         NHWC-like dst are written in place, NCHW-like dst (unit W stride)
  *         through a small transpose; a dst with neither unit stride does
  *         not qualify.  Backward-data of a stride-1 problem whose paddings
