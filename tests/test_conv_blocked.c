@@ -1307,7 +1307,8 @@ Test(conv_blocked_dw, chunked_kernels_every_path, .timeout = 900)
 
 /* The epilogue modes of the chunked kernels (none, min/max only, any
  * activation; each with the 3x3 and the other-kernel loops and a partial
- * chunk), with and without residual, separate and in place. */
+ * chunk), with and without residual, separate and in place; the same on
+ * the NCHW kernels' narrow rows. */
 Test(conv_blocked_dw, chunked_epilogues_and_residual, .timeout = 900)
 {
     const tk_conv_cfg_t cfgs[] = {
@@ -1316,7 +1317,20 @@ Test(conv_blocked_dw, chunked_epilogues_and_residual, .timeout = 900)
     };
     const uint32_t acts[] = {CONVKIT_ACTIVATION_NONE, CONVKIT_ACTIVATION_RELU,
                              CONVKIT_ACTIVATION_SIGMOID};
+    /* NCHW: the narrow-row tiles of the NCHW kernels (rows of 1..8
+     * vectors, several output rows per tile, stride 1 and 2) */
+    const tk_conv_cfg_t narrow[] = {
+        CFG(2, 5, 13, 28, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, Z),
+        CFG(1, 3, 9, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, Z),
+        CFG(1, 2, 11, 7, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, Z),
+        CFG(1, 2, 6, 56, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, Z),
+    };
     uint64_t seed = 13000;
+    for (size_t i = 0; i < COUNT(narrow); i++)
+        for (size_t a = 0; a < COUNT(acts); a++) {
+            residual_case(&narrow[i], LK_NCHW, LK_NCHW, AUTO, acts[a], seed++);
+            dw_case(&narrow[i], false, LK_NCHW, LK_NCHW, DIRECT, a % 2 == 0, acts[a], seed++);
+        }
     for (size_t i = 0; i < COUNT(cfgs); i++)
         for (size_t a = 0; a < COUNT(acts); a++)
             for (size_t k = 0; k < 6; k++) {

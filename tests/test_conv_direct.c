@@ -250,6 +250,34 @@ Test(direct_sets, width_sweep, .timeout = 900)
         }
 }
 
+/* The narrow-row tiles of the NCHW 3x3 kernels (stride 1 and 2, dilation
+ * 1, one plane): output widths of 1 .. 8 vectors of L = 16 and 8 with
+ * every partial last vector kind, heights that leave every remainder of
+ * the 1, 2, 4 and 8 row tiles, each padding 0 or 1 (first, last and
+ * middle vectors' masks), stride 2 with and without an unread last input
+ * column, and row gaps. */
+Test(direct_sets, narrow_rows, .timeout = 900)
+{
+    static const int64_t widths[] = {1,  2,  7,  8,  9,  14, 15, 16, 17,  23,  24,  28, 31,
+                                     32, 33, 40, 47, 48, 49, 56, 63, 64, 65, 96, 111, 112, 128};
+    static const int64_t heights[] = {1, 2, 3, 4, 6, 9, 12, 13, 19};
+    uint64_t seed = 5000;
+    int i = 0;
+    for (int64_t s = 1; s <= 2; s++)
+        for (size_t a = 0; a < sizeof widths / sizeof widths[0]; a++)
+            for (size_t b = 0; b < sizeof heights / sizeof heights[0]; b++, i++) {
+                const int64_t ow = widths[a], oh = heights[b];
+                const int64_t pt = i % 2, pb = (i / 2) % 2, pl = (i / 4) % 2, pr = (i / 8) % 2;
+                const int64_t extra = s == 2 ? (i / 3) % 2 : 0;
+                const int64_t h = (oh - 1) * s + 3 - pt - pb + extra;
+                const int64_t w = (ow - 1) * s + 3 - pl - pr + extra;
+                if (h < 1 || w < 1) continue;
+                tk_conv_cfg_t c = dw(1 + i % 2, 2, h, w, 1, 3, 3, s, s, pt, pb, pl, pr, 1, 1);
+                if (!fits(&c)) continue;
+                every_set(&c, i % 5 == 4 ? LAY_ROWGAP : LAY_NCHW, i % 3 == 0, seed++);
+            }
+}
+
 /* Channel counts across the NHWC block (4 vectors) with multipliers. */
 Test(direct_sets, channel_sweep, .timeout = 900)
 {
