@@ -426,9 +426,10 @@ static void print_suite(FILE *out, const char *suite, int reps, const ckb_machin
                      "is as fast; x PyTorch NHWC = PyTorch channels-last time / convkit NCHW "
                      "time)\n");
     if (blocked)
-        fprintf(out, "(blocked = convkit on %s src/dst, weights packed at setup; NCHW when "
-                     "groups > 1.\n x oneDNN blk = oneDNN time (its preferred layouts) / blocked "
-                     "time)\n",
+        fprintf(out, "(blocked = convkit on %s src/dst, weights packed at setup; a first "
+                     "layer's src (C_in < 8) NCHW; NCHW for grouped layers other than depthwise "
+                     "with multiplier 1.\n x oneDNN blk = oneDNN time (its preferred layouts) / "
+                     "blocked time)\n",
                 avx512 ? "nChw16c" : "nChw8c");
     table_print(out, &t, show);
     table_free(&t);
