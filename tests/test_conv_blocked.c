@@ -675,9 +675,10 @@ static const int64_t ur_max16[4] = {28, 14, 9, 6}, ur_max8[4] = {12, 6, 4, 2};
 
 /* Every register tile NB (1..4 vectors) x UR (every interior width up to
  * the largest UR, then two and three tiles with every remainder), in the
- * three input-pixel-step variants: blocked src of the engine's block at
- * stride 1 (step B) and stride 2 (2B), and an NHWC src with dilation (any
- * step); dst kinds rotate.  C_out spans `ocb` vectors (full or with a
+ * four input-pixel-step variants: blocked src of the engine's block at
+ * stride 1 (step B) and stride 2 (2B), an NHWC src with dilation (any
+ * step), and a first layer's NCHW src (3 channels, read in place) at
+ * stride 2 (step 2); dst kinds rotate.  C_out spans `ocb` vectors (full or with a
  * tail); with ocb <= 4 the engine's tile model takes NB = ocb, with 5..7
  * the output-channel groups have different NB. */
 Test(conv_blocked, register_tiles_every_width, .timeout = 900)
@@ -691,15 +692,16 @@ Test(conv_blocked, register_tiles_every_width, .timeout = 900)
         const int64_t urmax = ur_max[ocb <= 4 ? ocb - 1 : 2];
         const int64_t top = TK_ASAN || ocb > 4 ? urmax + 2 : 2 * urmax + 3;
         for (int64_t width = 1; width <= top; width++)
-            for (int variant = 0; variant < 3; variant++) {
+            for (int variant = 0; variant < 4; variant++) {
                 const int64_t cout = ocb * L - width % 3;
                 tk_conv_cfg_t c =
                     variant == 0   ? CFG(1, 3, 3, 1, cout, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, Z)
                     : variant == 1 ? CFG(1, 3, 3, 1, cout, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1, Z)
-                                   : CFG(1, 5, 3, 1, cout, 3, 3, 1, 1, 1, 1, 2, 2, 1, 2, 1, Z);
+                    : variant == 2 ? CFG(1, 5, 3, 1, cout, 3, 3, 1, 1, 1, 1, 2, 2, 1, 2, 1, Z)
+                                   : CFG(1, 3, 3, 1, cout, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1, Z);
                 while (interior_width(&c) < width) c.w++;
                 cr_assert_eq(interior_width(&c), width);
-                const lk_t src = variant == 2 ? LK_NHWC : bl;
+                const lk_t src = variant == 2 ? LK_NHWC : variant == 3 ? LK_NCHW : bl;
                 const lk_t dst = dsts[(width + variant) % 4];
                 prob_t p;
                 prob_init(&p, &c, false, (width + variant) % 2, CONVKIT_ACTIVATION_NONE, seed++);
@@ -744,6 +746,25 @@ TABLE_TEST(multi_pass_reduction, false, CONVKIT_ACTIVATION_NONE, 3000,
     CFG(1, 256, 7, 9, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, Z),
     CFG(2, 2050, 3, 5, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z))
 
+/* 1x1 stride-1 unpadded problems whose src and dst rows are contiguous
+ * are regrouped into rows of whole tiles, the last row shorter (widths 13,
+ * 17, 11 and 7 end in a narrower tile); C_in 300 and 140 also take the
+ * software prefetch (in several passes for 300, at stride 2 for 140: in
+ * place for blocked and NHWC src, regrouped after the strided reorder of
+ * an NCHW src); a first layer's NCHW src read in place; a 1-pixel-wide
+ * plane and a 1-row one (not regrouped); the first layers of MobileNet
+ * (3x3) and ResNet (7x7) at stride 2, on small planes. */
+TABLE_TEST(flat_1x1_and_first_layers, false, CONVKIT_ACTIVATION_NONE, 3500,
+    CFG(2, 20, 7, 13, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(1, 3, 11, 17, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(2, 300, 5, 11, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(1, 140, 9, 14, 24, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(1, 130, 6, 7, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(3, 9, 1, 23, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(1, 17, 29, 1, 18, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+    CFG(2, 3, 23, 29, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, Z),
+    CFG(1, 3, 19, 21, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, Z))
+
 TABLE_TEST(conv1d, true, CONVKIT_ACTIVATION_NONE, 4000,
     CFG(2, 19, 1, 40, 21, 1, 5, 1, 1, 0, 0, 2, 2, 1, 1, 1, Z),
     CFG(1, 3, 1, 100, 8, 1, 3, 1, 2, 0, 0, 1, 0, 1, 2, 1, Z),
@@ -768,6 +789,10 @@ Test(conv_blocked, layout_round_trips, .timeout = 600)
         CFG(2, 19, 5, 7, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, Z),
         CFG(1, 8, 6, 11, 16, 3, 2, 2, 1, 0, 1, 1, 0, 1, 2, 1, Z),
         CFG(1, 33, 4, 4, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+        /* 1x1 with rows ending in a narrower tile: regrouped only where
+         * src and dst rows are both contiguous */
+        CFG(1, 33, 5, 29, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
+        CFG(2, 20, 3, 11, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z),
     };
     const combo_t strided[] = {
         {LK_NEGATIVE, LK_B16, AUTO},    {LK_PADDED, LK_B8, AUTO},
@@ -1508,6 +1533,7 @@ Test(conv_blocked, guard_pages, .timeout = 600)
         CFG(2, 19, 3, 9, 21, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, Z),
         CFG(1, 16, 2, 3, 16, 1, 3, 1, 1, 0, 0, 2, 2, 1, 1, 1, Z),
         CFG(1, 260, 3, 4, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, Z),
+        CFG(1, 130, 5, 7, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z), /* regrouped, prefetch */
         CFG(2, 19, 3, 9, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 19, Z), /* depthwise */
         CFG(1, 13, 4, 6, 13, 1, 5, 1, 2, 0, 0, 2, 2, 1, 1, 13, Z), /* depthwise */
     };

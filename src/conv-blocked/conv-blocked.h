@@ -45,6 +45,14 @@ typedef struct ck_cb_geom {
      * convolution reads (every sub_h-th row, sub_w-th column); in_h, in_w
      * and sh, sw then describe that copy (stride 1).  1 otherwise. */
     int64_t sub_h, sub_w;
+    /* Rows and columns of the reordered src copy (in_h, in_w before a
+     * flat problem is regrouped). */
+    int64_t copy_h, copy_w;
+    /* A 1x1 stride-1 unpadded problem with contiguous rows is "flat": its
+     * pixels are regrouped into out_h rows of out_w (= in_w) pixels, a
+     * whole number of interior tiles, the last row last_w long; s_h and
+     * d_h are those rows' strides.  last_w == out_w otherwise. */
+    int64_t last_w;
     /* src as the kernel reads it: kc channels per chunk, icc chunks;
      * float strides of image, chunk, row and pixel. */
     int64_t kc, icc;
@@ -66,6 +74,13 @@ typedef struct ck_cb_geom {
     int64_t rows;     /* output rows per item */
     int64_t pass;     /* input chunks per pass (weights reused over the rows) */
     bool group_outer; /* items: output-channel group outside images (see below) */
+    /* Software prefetch: after each input chunk, a tile touches the lines
+     * pf_ahead floats past the pixels it read (the same columns of the
+     * next item's rows), every pf_step-th pixel (one per cache line).
+     * The hardware prefetchers lose track of the many short streams of a
+     * channel-chunked src (one per chunk and row); set for 1x1 kernels
+     * over 8 or more chunks (geometry.c).  0: none. */
+    int64_t pf_ahead, pf_step;
     int64_t ow_lo, ow_hi; /* interior columns: every kernel column inside the input */
     ck_conv_epilogue_t epilogue;
 } ck_cb_geom_t;
@@ -128,7 +143,7 @@ CK_INTERNAL void ck_cb_pack_weights(const ck_cb_geom_t *g, const ck_conv_problem
 
 /* Copies src (NCHW-like, any strides) into the chunked layout the geometry
  * reads (kc = g->kc, tight strides; only every sub_h-th row and sub_w-th
- * column); items batch * icc * g->in_h, item = (n * icc + cc) * in_h + h,
+ * column); items batch * icc * g->copy_h, item = (n * icc + cc) * copy_h + h,
  * one row of the copy in one chunk. */
 CK_INTERNAL void ck_cb_reorder_src(const ck_cb_geom_t *g, const ck_conv_problem_t *p,
                                    const float *src, float *chunked, int64_t begin, int64_t end);

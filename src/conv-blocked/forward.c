@@ -172,7 +172,7 @@ convkit_status_t ck_cb_forward(ck_cb_engine_t *e, const ck_conv_problem_t *p, co
                            "convkit_conv_forward: cannot allocate %lld floats for the "
                            "channel-blocked copy of src",
                            CK_LL(g->batch * g->s_n));
-        ck_parallel_for(g->batch * g->icc * g->in_h, g->kc * g->in_w, ck_cb_reorder_range, &c);
+        ck_parallel_for(g->batch * g->icc * g->copy_h, g->kc * g->copy_w, ck_cb_reorder_range, &c);
     }
     const int64_t nrb = (g->out_h + g->rows - 1) / g->rows;
     const int64_t items = g->batch * g->ocg * nrb;

@@ -49,13 +49,13 @@ void ck_cb_pack_weights(const ck_cb_geom_t *g, const ck_conv_problem_t *p, const
 void ck_cb_reorder_src(const ck_cb_geom_t *g, const ck_conv_problem_t *p, const float *src,
                        float *chunked, int64_t begin, int64_t end)
 {
-    const int64_t kc = g->kc, H = g->in_h, W = g->in_w;
+    const int64_t kc = g->kc, H = g->copy_h, W = g->copy_w;
     const int64_t *ss = p->src.strides;
     for (int64_t item = begin; item < end; item++) {
         const int64_t h = item % H, cc = item / H % g->icc, n = item / H / g->icc;
         {
             {
-                float *row = chunked + n * g->s_n + cc * g->s_cc + h * g->s_h;
+                float *row = chunked + n * g->s_n + cc * g->s_cc + h * W * kc;
                 for (int64_t i = 0; i < kc; i++) {
                     const int64_t ci = cc * kc + i;
                     if (ci >= g->in_c) {
