@@ -1368,6 +1368,18 @@ Test(conv_blocked_dw, chunked_epilogues_and_residual, .timeout = 900)
             }
 }
 
+/* A src of 8 MiB or more (all images): the chunked kernels then prefetch
+ * the input rows of the next output row in software.  Prefetches do not
+ * change results; these run that path (stride 2 and 1, blocked and NHWC
+ * src, a masked last chunk) against the reference. */
+Test(conv_blocked_dw, chunked_large_src_prefetch, .timeout = 900)
+{
+    const tk_conv_cfg_t big_s2 = CFG(2, 64, 130, 130, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 64, Z);
+    const tk_conv_cfg_t big_s1 = CFG(2, 40, 150, 181, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40, Z);
+    dw_case(&big_s2, false, LK_B16, LK_B16, AUTO, true, CONVKIT_ACTIVATION_NONE, 12900);
+    dw_case(&big_s1, false, LK_NHWC, LK_B8, AUTO, false, CONVKIT_ACTIVATION_RELU, 12901);
+}
+
 /* 1, 2 and 3 threads give bitwise identical results on the chunked
  * kernels (items split at chunk boundaries). */
 Test(conv_blocked_dw, chunked_thread_count_does_not_change_results, .timeout = 600)

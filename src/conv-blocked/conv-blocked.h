@@ -75,12 +75,14 @@ typedef struct ck_cb_geom {
     int64_t pass;     /* input chunks per pass (weights reused over the rows) */
     bool group_outer; /* items: output-channel group outside images (see below) */
     /* Software prefetch: after each input chunk, a tile touches the lines
-     * pf_ahead floats past the pixels it read (the same columns of the
-     * next item's rows), every pf_step-th pixel (one per cache line).
-     * The hardware prefetchers lose track of the many short streams of a
-     * channel-chunked src (one per chunk and row); set for 1x1 kernels
-     * over 8 or more chunks (geometry.c).  0: none. */
-    int64_t pf_ahead, pf_step;
+     * of the same pixels in the next item's input (the next rows, or the
+     * next image), every pf_step-th pixel (one per cache line); not when
+     * the next item reads this item's image again (another output-channel
+     * group).  The hardware prefetchers lose track of the many short
+     * streams of a channel-chunked src (one per chunk and row); set for
+     * 1x1 kernels over 8 or more chunks (geometry.c). */
+    bool prefetch;
+    int64_t pf_step;
     int64_t ow_lo, ow_hi; /* interior columns: every kernel column inside the input */
     ck_conv_epilogue_t epilogue;
 } ck_cb_geom_t;

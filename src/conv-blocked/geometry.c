@@ -257,16 +257,12 @@ void ck_cb_geom_init(ck_cb_geom_t *g, const ck_conv_problem_t *p, const ck_cb_la
         }
     }
     /* Software prefetch for 1x1 kernels over many chunks (the src streams
-     * the hardware prefetchers lose: one per chunk and row): items run
-     * their rows in order (og and n outside rb), so the next item's input
-     * rows are rows * sh past this item's.  Measured here at minibatch 8:
-     * 256x56x56 -> 64 and 256x56x56 -> 128 stride 2 1.2-1.4x; with 2
-     * chunks (32x112x112 -> 64) 0.9x, so not there; nor when one item
-     * covers the plane (the next item re-reads the same input). */
-    const bool one_item_per_plane = g->rows >= g->out_h;
-    const bool prefetch =
-        g->kh * g->kw == 1 && g->icc >= CK_CB_PREFETCH_MIN_CHUNKS && !one_item_per_plane;
-    g->pf_ahead = prefetch ? g->rows * g->sh * g->s_h : 0;
+     * the hardware prefetchers lose: one per chunk and row).  Measured here
+     * at minibatch 8: 256x56x56 -> 64 1.24x, 256x56x56 -> 128 stride 2
+     * 1.44x, 1024x14x14 -> 512 stride 2 1.07x (the next image's input,
+     * fetched while the last group of this image runs); with 2 chunks
+     * (32x112x112 -> 64) 0.9x, so not there. */
+    g->prefetch = g->kh * g->kw == 1 && g->icc >= CK_CB_PREFETCH_MIN_CHUNKS;
     const int64_t pixel_step = g->sw * g->s_w;
     g->pf_step = pixel_step <= 0 || pixel_step >= CK_CB_LINE_FLOATS
                      ? 1

@@ -201,6 +201,13 @@ typedef struct ck_dwc_geom {
     int64_t chunks;
     bool dst_zero_pad; /* dst blocked: lanes past `channels` are written 0 */
     int64_t ow_lo, ow_hi; /* interior columns: every kernel column inside the input */
+    /* Software prefetch, for a src too large to stay in cache between
+     * calls: each interior tile touches the lines of its input columns in
+     * the pf_rows input rows that output row y + CK_DWC_PREFETCH_ROWS
+     * reads and row y + CK_DWC_PREFETCH_ROWS - 1 does not (the lowest at
+     * pf_ahead floats past the tile's kernel row 0), every pf_step-th
+     * pixel (one per cache line).  pf_rows 0: none. */
+    int64_t pf_ahead, pf_rows, pf_step;
     ck_conv_epilogue_t epilogue;
 } ck_dwc_geom_t;
 
