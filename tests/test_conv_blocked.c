@@ -1368,6 +1368,42 @@ Test(conv_blocked_dw, chunked_epilogues_and_residual, .timeout = 900)
             }
 }
 
+/* 7-wide output rows of a 3x3 kernel run as one tile of 7 pixels at 16
+ * lanes (pixel 0 without its first kernel column; pixel 6 without its last
+ * at stride 1 and at stride 2 from 13 columns, with all of them from 14),
+ * on full chunks (a 16-multiple of channels) and with a masked last chunk,
+ * every epilogue mode; widths 6 and 8 around them, and 7-wide rows with
+ * two padded columns on the right (not taken). */
+Test(conv_blocked_dw, chunked_whole_rows, .timeout = 600)
+{
+    const tk_conv_cfg_t cfgs[] = {
+        CFG(2, 32, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, Z),
+        CFG(1, 48, 14, 14, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 48, Z),
+        CFG(1, 16, 13, 13, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 16, Z),
+        CFG(1, 21, 9, 7, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 21, Z),
+        CFG(1, 16, 5, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, Z),
+        CFG(1, 16, 5, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, Z),
+        /* 7 wide with 2 columns of right padding: pixel 6 lacks 2 columns,
+         * not the one tile */
+        CFG(1, 16, 4, 6, 16, 3, 3, 1, 1, 1, 1, 1, 2, 1, 1, 16, Z),
+        CFG(1, 16, 4, 12, 16, 3, 3, 1, 2, 1, 1, 1, 2, 1, 1, 16, Z),
+    };
+    const uint32_t acts[] = {CONVKIT_ACTIVATION_NONE, CONVKIT_ACTIVATION_RELU,
+                             CONVKIT_ACTIVATION_SIGMOID};
+    /* pairings the 16-lane chunked kernel takes (and one 8-lane one) */
+    const combo_t combos[] = {
+        {LK_B16, LK_B16, AUTO}, {LK_NHWC, LK_B16, DIRECT}, {LK_B16, LK_PERMUTED, AUTO},
+        {LK_NHWC, LK_NHWC, AUTO}, {LK_B8, LK_B8, AUTO},
+    };
+    uint64_t seed = 12950;
+    for (size_t i = 0; i < COUNT(cfgs); i++)
+        for (size_t a = 0; a < COUNT(acts); a++) {
+            const combo_t *cb = &combos[(i * 3 + a) % COUNT(combos)];
+            dw_case(&cfgs[i], false, cb->src, cb->dst, cb->alg, (i + a) % 2 == 0, acts[a],
+                    seed++);
+        }
+}
+
 /* A src of 8 MiB or more (all images): the chunked kernels then prefetch
  * the input rows of the next output row in software.  Prefetches do not
  * change results; these run that path (stride 2 and 1, blocked and NHWC

@@ -208,6 +208,10 @@ typedef struct ck_dwc_geom {
      * pf_ahead floats past the tile's kernel row 0), every pf_step-th
      * pixel (one per cache line).  pf_rows 0: none. */
     int64_t pf_ahead, pf_rows, pf_step;
+    /* 7-wide output rows of a 3x3 kernel (AVX-512) run as one tile of 7
+     * pixels: 1 when pixel 0 lacks its first kernel column and pixel 6 its
+     * last, 2 when only pixel 0 lacks one; 0: the edge/interior split. */
+    int whole_row;
     ck_conv_epilogue_t epilogue;
 } ck_dwc_geom_t;
 
