@@ -676,11 +676,13 @@ static const int64_t ur_max16[4] = {28, 14, 9, 6}, ur_max8[4] = {12, 6, 4, 2};
 /* Every register tile NB (1..4 vectors) x UR (every interior width up to
  * the largest UR, then two and three tiles with every remainder), in the
  * four input-pixel-step variants: blocked src of the engine's block at
- * stride 1 (step B) and stride 2 (2B), an NHWC src with dilation (any
- * step), and a first layer's NCHW src (3 channels, read in place) at
- * stride 2 (step 2); dst kinds rotate.  C_out spans `ocb` vectors (full or with a
- * tail); with ocb <= 4 the engine's tile model takes NB = ocb, with 5..7
- * the output-channel groups have different NB. */
+ * stride 1 (step B; unpadded, and padded by one, where the rows are cut
+ * into edge tiles that take in the padded columns) and stride 2 (2B), an
+ * NHWC src with dilation (any step), and a first layer's NCHW src (3
+ * channels, read in place) at stride 2 (step 2); dst kinds rotate.  C_out
+ * spans `ocb` vectors (full or with a tail); with ocb <= 4 the engine's
+ * tile model mostly takes NB = ocb, with 5..7 the output-channel groups
+ * have different NB. */
 Test(conv_blocked, register_tiles_every_width, .timeout = 900)
 {
     const int64_t L = engine_lanes(LK_NCHW);
@@ -692,13 +694,14 @@ Test(conv_blocked, register_tiles_every_width, .timeout = 900)
         const int64_t urmax = ur_max[ocb <= 4 ? ocb - 1 : 2];
         const int64_t top = TK_ASAN || ocb > 4 ? urmax + 2 : 2 * urmax + 3;
         for (int64_t width = 1; width <= top; width++)
-            for (int variant = 0; variant < 4; variant++) {
+            for (int variant = 0; variant < 5; variant++) {
                 const int64_t cout = ocb * L - width % 3;
                 tk_conv_cfg_t c =
                     variant == 0   ? CFG(1, 3, 3, 1, cout, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, Z)
                     : variant == 1 ? CFG(1, 3, 3, 1, cout, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1, Z)
                     : variant == 2 ? CFG(1, 5, 3, 1, cout, 3, 3, 1, 1, 1, 1, 2, 2, 1, 2, 1, Z)
-                                   : CFG(1, 3, 3, 1, cout, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1, Z);
+                    : variant == 3 ? CFG(1, 3, 3, 1, cout, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1, Z)
+                                   : CFG(1, 3, 3, 1, cout, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, Z);
                 while (interior_width(&c) < width) c.w++;
                 cr_assert_eq(interior_width(&c), width);
                 const lk_t src = variant == 2 ? LK_NHWC : variant == 3 ? LK_NCHW : bl;

@@ -84,6 +84,14 @@ typedef struct ck_cb_geom {
     bool prefetch;
     int64_t pf_step;
     int64_t ow_lo, ow_hi; /* interior columns: every kernel column inside the input */
+    /* Each output row is cut into tiles of ur from column 0, the first and
+     * the last (or one tile over the whole row) taking in the padded
+     * column: a 3-wide kernel at stride and dilation 1 with one padded
+     * column each side, a blocked src (pixel step = lanes).  Tap q of
+     * pixel j reads column j + q - 1 of the tile, skipped outside the row.
+     * Chosen by the tile model (one-pixel edge tiles cost as much as 4-6
+     * interior pixels: 7- and 14-wide rows run as one tile). */
+    bool edge_tiles;
     ck_conv_epilogue_t epilogue;
 } ck_cb_geom_t;
 

@@ -72,6 +72,16 @@ static double ck_cb_step_cycles(int64_t nb, int64_t ur)
  * tiles faster than the step cycles alone say). */
 #define CK_CB_TILE_COST 6.0
 
+/* Cycles per reduction step of `width` pixels in tiles of ur (the last
+ * one narrower). */
+static double ck_cb_run_cycles(int64_t nb, int64_t ur, int64_t width)
+{
+    const int64_t full = width / ur, rest = width % ur;
+    double c = (double)full * (ck_cb_step_cycles(nb, ur) + CK_CB_TILE_COST);
+    if (rest > 0) c += ck_cb_step_cycles(nb, rest) + CK_CB_TILE_COST;
+    return c;
+}
+
 /* Cycles per reduction step of a whole output row of one output-channel
  * group of nb vectors: interior tiles of `ur` (the last one narrower) and
  * one-pixel edge tiles. */
@@ -79,33 +89,52 @@ static double ck_cb_row_cycles(const ck_cb_geom_t *g, int64_t nb, int64_t ur)
 {
     const int64_t width = g->ow_hi - g->ow_lo, edges = g->out_w - width;
     double c = (double)edges * (ck_cb_step_cycles(nb, 1) + CK_CB_TILE_COST);
-    if (width > 0) {
-        const int64_t full = width / ur, rest = width % ur;
-        c += (double)full * (ck_cb_step_cycles(nb, ur) + CK_CB_TILE_COST);
-        if (rest > 0) c += ck_cb_step_cycles(nb, rest) + CK_CB_TILE_COST;
-    }
+    if (width > 0) c += ck_cb_run_cycles(nb, ur, width);
     return c;
 }
 
-/* Register tile: the NB (and the UR that cuts the interior into equal
- * tiles) with the fewest modelled cycles per output row over all the
- * output-channel vectors. */
+/* Whether a row can be cut into edge tiles (ck_cb_geom_t edge_tiles): a
+ * 3-wide kernel, stride and dilation 1 along W, one padded column each
+ * side (out_w == in_w), a blocked src (pixel step = lanes). */
+static bool ck_cb_edge_tiles_ok(const ck_cb_geom_t *g)
+{
+    return g->kw == 3 && g->sw == 1 && g->dw == 1 && g->pl == 1 && g->in_w == g->out_w &&
+           g->out_w >= 2 && g->s_w == g->lanes;
+}
+
+/* Register tile: the NB (and the UR that cuts the interior, or with edge
+ * tiles the whole row, into equal tiles) with the fewest modelled cycles
+ * per output row over all the output-channel vectors. */
 static void ck_cb_choose_tile(ck_cb_geom_t *g)
 {
     const int64_t *ur_max = g->lanes == 16 ? ck_cb_ur_max16 : ck_cb_ur_max8;
-    const int64_t width = g->ow_hi - g->ow_lo;
+    const int64_t width = g->ow_hi - g->ow_lo, W = g->out_w;
+    const bool edge_ok = ck_cb_edge_tiles_ok(g);
     double best = 0.0;
     const int64_t top = g->ocb < CK_CB_NB_MAX ? g->ocb : CK_CB_NB_MAX;
+    g->edge_tiles = false;
     for (int64_t nb = top; nb >= 1; nb--) {
         const int64_t um = ur_max[nb - 1];
-        const int64_t ur = width <= 0 ? 1 : ck_cb_div_up(width, ck_cb_div_up(width, um));
+        int64_t ur = width <= 0 ? 1 : ck_cb_div_up(width, ck_cb_div_up(width, um));
         const int64_t groups = g->ocb / nb, rest = g->ocb % nb;
         double c = (double)groups * ck_cb_row_cycles(g, nb, ur);
         if (rest > 0) c += ck_cb_row_cycles(g, rest, ur < ur_max[rest - 1] ? ur : ur_max[rest - 1]);
+        bool edge = false;
+        if (edge_ok) { /* the rest group (fewer vectors) takes the same ur */
+            const int64_t ue = ck_cb_div_up(W, ck_cb_div_up(W, um));
+            double ce = (double)groups * ck_cb_run_cycles(nb, ue, W);
+            if (rest > 0) ce += ck_cb_run_cycles(rest, ue, W);
+            if (ce < c) {
+                c = ce;
+                ur = ue;
+                edge = true;
+            }
+        }
         if (nb == top || c < best * 0.98) { /* near-ties: more vectors, fewer loads */
             best = c;
             g->nb = nb;
             g->ur = ur;
+            g->edge_tiles = edge;
         }
     }
     g->ocg = ck_cb_div_up(g->ocb, g->nb);
